@@ -1,9 +1,104 @@
 import { DurableObject } from "cloudflare:workers";
+import { errors, toResponse } from "./apiserver/status";
 import type { Env } from "./env";
+import { sandboxToken, timingSafeEqual } from "./management/credentials";
+import { SandboxRecords } from "./management/records";
+import { randomIds, systemClock } from "./registry/clock";
+import type { UserInfo } from "./registry/types";
+import { Sandbox, type SandboxRecord } from "./sandbox/sandbox";
+import { createD1Backend, deleteSandboxRows } from "./storage/d1";
 
-/** One sandbox: the DO class only wires requests and alarms to the sandbox's modules. */
+/** The sandbox admin, as kubeadm's admin.conf user. */
+const adminUser: UserInfo = { username: "kubernetes-admin", groups: ["system:masters", "system:authenticated"] };
+
+const SANDBOX_ID_KEY = "sandbox-id";
+
+/**
+ * One sandbox. The class only wires: the Kubernetes API to `Sandbox`, lifecycle calls from the
+ * management plane, and the expiry alarm.
+ */
 export class SandboxCluster extends DurableObject<Env> {
-  override async fetch(_request: Request): Promise<Response> {
-    return new Response("not yet", { status: 501 });
+  private sandbox: Promise<Sandbox | null> | null = null;
+
+  /** Called once by the management plane after it recorded the sandbox: writes the fresh cluster. */
+  async initialize(record: SandboxRecord): Promise<void> {
+    await this.ctx.storage.put(SANDBOX_ID_KEY, record.id);
+    const opening = this.assemble(record).then(async (sandbox) => {
+      await sandbox.bootstrap();
+      return sandbox;
+    });
+    this.sandbox = opening.catch(() => null);
+    await opening;
+    await this.armExpiry(record.expiresAt);
+  }
+
+  async setExpiry(expiresAt: number | null): Promise<void> {
+    const sandbox = await this.sandbox;
+    if (sandbox) sandbox.record.expiresAt = expiresAt;
+    await this.armExpiry(expiresAt);
+  }
+
+  /** Removes every row of the sandbox from D1 and forgets it. */
+  async destroy(): Promise<void> {
+    const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
+    this.sandbox = Promise.resolve(null);
+    if (id) await deleteSandboxRows(this.env.DB, id);
+    await this.ctx.storage.deleteAll();
+  }
+
+  override async alarm(): Promise<void> {
+    try {
+      const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
+      if (!id) return;
+      const record = await new SandboxRecords(this.env.DB).get(id, Date.now());
+      if (!record) await this.destroy();
+      else await this.armExpiry(record.expiresAt);
+    } catch (e) {
+      // A throwing alarm is retried only a few times; re-arm instead so expiry is never lost.
+      console.error("sandbox alarm failed", e);
+      await this.ctx.storage.setAlarm(Date.now() + 60_000);
+    }
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const match = /^\/sandboxes\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    if (!match) return toResponse(errors.pathNotFound());
+    const sandbox = await this.open(match[1]);
+    if (!sandbox) {
+      await request.body?.cancel();
+      return toResponse(errors.unauthorized());
+    }
+    return sandbox.api.handle(request, match[2] ?? "/");
+  }
+
+  private open(id: string): Promise<Sandbox | null> {
+    this.sandbox ??= (async () => {
+      const record = await new SandboxRecords(this.env.DB).get(id, Date.now());
+      return record ? this.assemble(record) : null;
+    })().catch((e) => {
+      this.sandbox = null;
+      throw e;
+    });
+    return this.sandbox.then((s) => {
+      if (s && s.record.expiresAt !== null && s.record.expiresAt <= Date.now()) return null;
+      return s;
+    });
+  }
+
+  private async assemble(record: SandboxRecord): Promise<Sandbox> {
+    const backend = await createD1Backend(this.env.DB, record.id);
+    const adminToken = await sandboxToken(this.env.TOKEN_SECRET, record.id, record.tokenGeneration);
+    return new Sandbox(record, {
+      backend,
+      clock: systemClock,
+      ids: randomIds,
+      authenticate: async (token) => (timingSafeEqual(token, adminToken) ? adminUser : null),
+    });
+  }
+
+  private async armExpiry(expiresAt: number | null): Promise<void> {
+    if (expiresAt === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(expiresAt);
   }
 }

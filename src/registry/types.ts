@@ -99,12 +99,20 @@ export interface KindDefinition {
   categories?: string[];
   /** Verbs on the main resource; defaults to every verb. */
   verbs?: string[];
+  /** How metadata.name is validated (upstream: most kinds subdomain; namespaces dns1123-label; services dns1035-label). Default subdomain. */
+  nameRule?: "subdomain" | "dns1123-label" | "dns1035-label" | "path-segment";
   /** metadata.generation is 1 on create and increases whenever anything outside metadata and status changes. */
   tracksGeneration?: boolean;
   subresources?: {
     status?: boolean;
     scale?: ScalePaths;
+    /** Further subresources served by dedicated handlers (e.g. pods/binding), listed in discovery. */
+    extra?: { name: string; group: string; version: string; kind: string; verbs: string[] }[];
   };
+  /** A create keeps the client's status (Node: the kubelet registers with its status); otherwise status is cleared on create. */
+  keepsStatusOnCreate?: boolean;
+  /** DELETE answers with the deleted object instead of a Status (pods, as upstream). */
+  returnDeletedObject?: boolean;
   /**
    * Several group-versions may share one storage (core/v1 Event and events.k8s.io/v1 Event).
    * `storageResource` names the shared key space (defaults to `<group>/<resource>`), and the

@@ -115,3 +115,9 @@ export class ExpiredError extends StorageError {
     super(`too old resource version: ${requested} (${compacted + 1})`);
   }
 }
+/** A read or compaction asked for a revision newer than the newest durable one. */
+export class FutureRevisionError extends StorageError {
+  constructor(readonly requested: Revision, readonly current: Revision) {
+    super(`revision ${requested} is newer than the current revision ${current}`);
+  }
+}

@@ -1,10 +1,10 @@
-import type { Env } from "../../src/env";
-
-declare global {
-  namespace Cloudflare {
-    interface Env extends import("../../src/env").Env {
-      TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
-    }
+// The bindings the Workers test runtime exposes through `env` from "cloudflare:workers".
+declare namespace Cloudflare {
+  interface Env {
+    DB: D1Database;
+    SANDBOX: DurableObjectNamespace<import("../../src/sandbox-do").SandboxCluster>;
+    ADMIN_API_KEY?: string;
+    TOKEN_SECRET?: string;
+    TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
   }
 }
-export type { Env };

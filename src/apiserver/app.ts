@@ -1,0 +1,140 @@
+/**
+ * The Kubernetes API of one sandbox: authentication, the non-resource endpoints (version, health,
+ * discovery, OpenAPI) and resource requests. Every failure leaves as a `Status` from one place.
+ */
+import type { Clock } from "../registry/clock";
+import type { Registry } from "../registry/registry";
+import type { UserInfo } from "../registry/types";
+import {
+  aggregatedContentType,
+  aggregatedDiscovery,
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+} from "./discovery";
+import { aggregatedDiscoveryVersion } from "./negotiate";
+import { buildOpenApiV3, openApiV2ContentType, openApiV2Protobuf, type OpenApiV3 } from "./openapi";
+import { parseRequestInfo } from "./request-info";
+import { serveResource } from "./resource-handler";
+import { errors, StatusError, toResponse } from "./status";
+import { versionInfo } from "./version";
+
+export interface ApiServerOptions {
+  registry: Registry;
+  clock: Clock;
+  /** Minor Kubernetes version presented, e.g. "1.32". */
+  kubernetesVersion: string;
+  /** Authenticates a bearer token; null when it is not valid. */
+  authenticate(token: string): Promise<UserInfo | null>;
+  /** Registers an open watch (429 when too many); returns its release. */
+  openWatch(): () => void;
+}
+
+/** Paths anyone may read, as kube-apiserver's system:public-info-viewer role allows. */
+const publicPaths = new Set(["/version", "/healthz", "/livez", "/readyz"]);
+
+const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+export class ApiServer {
+  private openApiV3Cache: OpenApiV3 | null = null;
+
+  constructor(private readonly options: ApiServerOptions) {}
+
+  /** `path` is the request path below the sandbox's server URL, e.g. `/api/v1/pods`. */
+  async handle(request: Request, path: string): Promise<Response> {
+    try {
+      const user = await this.authenticate(request, path);
+      return await this.route(request, path, user);
+    } catch (e) {
+      await request.body?.cancel().catch(() => {});
+      if (e instanceof StatusError) return toResponse(e);
+      console.error("apiserver: unexpected error", e);
+      return toResponse(errors.internal((e as Error).message ?? String(e)));
+    }
+  }
+
+  private async authenticate(request: Request, path: string): Promise<UserInfo> {
+    const header = request.headers.get("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) {
+      if (publicPaths.has(path)) return { username: "system:anonymous", groups: ["system:unauthenticated"] };
+      throw errors.unauthorized();
+    }
+    const user = await this.options.authenticate(match[1]);
+    if (!user) throw errors.unauthorized();
+    return user;
+  }
+
+  private async route(request: Request, path: string, user: UserInfo): Promise<Response> {
+    const url = new URL(request.url);
+    const info = parseRequestInfo(request.method, path, url.searchParams);
+    if (info.kind === "resource") {
+      return serveResource(info, request, {
+        registry: this.options.registry,
+        clock: this.options.clock,
+        user,
+        openWatch: this.options.openWatch,
+      });
+    }
+    if (request.method !== "GET" && request.method !== "HEAD") throw errors.pathNotFound();
+    return this.serveNonResource(request, path.replace(/\/+$/, "") || "/");
+  }
+
+  private serveNonResource(request: Request, path: string): Response {
+    const { registry, kubernetesVersion } = this.options;
+    const kinds = registry.strategies;
+    const accept = request.headers.get("accept");
+    switch (path) {
+      case "/version":
+        return json(versionInfo(kubernetesVersion));
+      case "/healthz":
+      case "/livez":
+      case "/readyz":
+        return new Response("ok", { headers: { "content-type": "text/plain; charset=utf-8" } });
+      case "/api":
+      case "/apis": {
+        const aggregated = aggregatedDiscoveryVersion(accept);
+        if (aggregated) {
+          return json(aggregatedDiscovery(kinds, path === "/api" ? "api" : "apis", aggregated), 200, {
+            "content-type": aggregatedContentType(aggregated),
+            vary: "Accept",
+          });
+        }
+        if (path === "/api") return json(apiVersions(new URL(request.url).host));
+        return json(apiGroupList(kinds));
+      }
+      case "/openapi/v2":
+        return new Response(openApiV2Protobuf(versionInfo(kubernetesVersion).gitVersion), {
+          headers: { "content-type": openApiV2ContentType },
+        });
+      case "/openapi/v3":
+        return json(this.openApiV3().index);
+    }
+    if (path.startsWith("/openapi/v3/")) {
+      const doc = this.openApiV3().documents.get(path.slice("/openapi/v3/".length));
+      if (doc) return new Response(doc, { headers: { "content-type": "application/json" } });
+      throw errors.pathNotFound();
+    }
+    const parts = path.split("/").filter(Boolean);
+    if (parts[0] === "api" && parts.length === 2) {
+      const list = apiResourceList(kinds, "", parts[1]);
+      if (list) return json(list);
+    }
+    if (parts[0] === "apis" && parts.length === 2) {
+      const group = apiGroup(kinds, parts[1]);
+      if (group) return json(group);
+    }
+    if (parts[0] === "apis" && parts.length === 3) {
+      const list = apiResourceList(kinds, parts[1], parts[2]);
+      if (list) return json(list);
+    }
+    throw errors.pathNotFound();
+  }
+
+  private openApiV3(): OpenApiV3 {
+    this.openApiV3Cache ??= buildOpenApiV3(this.options.registry.strategies, versionInfo(this.options.kubernetesVersion).gitVersion);
+    return this.openApiV3Cache;
+  }
+}

@@ -1,0 +1,28 @@
+// Field tables for k8s.io.api.flowcontrol.v1 (k8s.io/api flowcontrol/v1/generated.proto); format in ../schema.ts.
+// Derived from upstream v0.36.3 generated.proto (numbers, wire types) and types.go struct tags (json names,
+// omitempty, pointers, order).
+export const flowcontrol: Record<string, string> = {
+  ExemptPriorityLevelConfiguration: "1nominalConcurrencyShares?*:i 2lendablePercent?*:i",
+  FlowDistinguisherMethod: "1type",
+  FlowSchema: "1metadata?:meta.ObjectMeta 2spec?:FlowSchemaSpec 3status?:FlowSchemaStatus",
+  FlowSchemaCondition: "1type? 2status? 3lastTransitionTime?:T 4reason? 5message?",
+  FlowSchemaList: "1metadata?:meta.ListMeta 2items:[FlowSchema",
+  FlowSchemaSpec: "1priorityLevelConfiguration:PriorityLevelConfigurationReference 2matchingPrecedence:i 3distinguisherMethod?*:FlowDistinguisherMethod 4rules?:[PolicyRulesWithSubjects",
+  FlowSchemaStatus: "1conditions?:[FlowSchemaCondition",
+  GroupSubject: "1name",
+  LimitResponse: "1type 2queuing?*:QueuingConfiguration",
+  LimitedPriorityLevelConfiguration: "1nominalConcurrencyShares*:i 2limitResponse?:LimitResponse 3lendablePercent?*:i 4borrowingLimitPercent?*:i",
+  NonResourcePolicyRule: "1verbs:[s 6nonResourceURLs:[s",
+  PolicyRulesWithSubjects: "1subjects:[Subject 2resourceRules?:[ResourcePolicyRule 3nonResourceRules?:[NonResourcePolicyRule",
+  PriorityLevelConfiguration: "1metadata?:meta.ObjectMeta 2spec?:PriorityLevelConfigurationSpec 3status?:PriorityLevelConfigurationStatus",
+  PriorityLevelConfigurationCondition: "1type? 2status? 3lastTransitionTime?:T 4reason? 5message?",
+  PriorityLevelConfigurationList: "1metadata?:meta.ListMeta 2items:[PriorityLevelConfiguration",
+  PriorityLevelConfigurationReference: "1name",
+  PriorityLevelConfigurationSpec: "1type 2limited?*:LimitedPriorityLevelConfiguration 3exempt?*:ExemptPriorityLevelConfiguration",
+  PriorityLevelConfigurationStatus: "1conditions?:[PriorityLevelConfigurationCondition",
+  QueuingConfiguration: "1queues:i 2handSize:i 3queueLengthLimit:i",
+  ResourcePolicyRule: "1verbs:[s 2apiGroups:[s 3resources:[s 4clusterScope?:b 5namespaces:[s",
+  ServiceAccountSubject: "1namespace 2name",
+  Subject: "1kind 2user?*:UserSubject 3group?*:GroupSubject 4serviceAccount?*:ServiceAccountSubject",
+  UserSubject: "1name",
+};

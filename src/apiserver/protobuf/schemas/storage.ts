@@ -1,0 +1,26 @@
+// Field tables for k8s.io.api.storage.v1 (k8s.io/api storage/v1/generated.proto); format in ../schema.ts.
+// Derived from upstream v0.36.3 generated.proto (numbers, wire types) and types.go struct tags (json names,
+// omitempty, pointers, order).
+export const storage: Record<string, string> = {
+  CSIDriver: "1metadata?:meta.ObjectMeta 2spec:CSIDriverSpec",
+  CSIDriverList: "1metadata?:meta.ListMeta 2items:[CSIDriver",
+  CSIDriverSpec: "1attachRequired?*:b 2podInfoOnMount?*:b 3volumeLifecycleModes?:[s 4storageCapacity?*:b 5fsGroupPolicy?* 6tokenRequests?:[TokenRequest 7requiresRepublish?*:b 8seLinuxMount?*:b 9nodeAllocatableUpdatePeriodSeconds?*:I 10serviceAccountTokenInSecrets?*:b 11preventPodSchedulingIfMissing?*:b",
+  CSINode: "1metadata?:meta.ObjectMeta 2spec:CSINodeSpec",
+  CSINodeDriver: "1name 2nodeID 3topologyKeys:[s 4allocatable?*:VolumeNodeResources",
+  CSINodeList: "1metadata?:meta.ListMeta 2items:[CSINode",
+  CSINodeSpec: "1drivers:[CSINodeDriver",
+  CSIStorageCapacity: "1metadata?:meta.ObjectMeta 2nodeTopology?*:meta.LabelSelector 3storageClassName 4capacity?*:Q 5maximumVolumeSize?*:Q",
+  CSIStorageCapacityList: "1metadata?:meta.ListMeta 2items:[CSIStorageCapacity",
+  StorageClass: "1metadata?:meta.ObjectMeta 2provisioner 3parameters?:{s 4reclaimPolicy?* 5mountOptions?:[s 6allowVolumeExpansion?*:b 7volumeBindingMode?* 8allowedTopologies?:[core.TopologySelectorTerm",
+  StorageClassList: "1metadata?:meta.ListMeta 2items:[StorageClass",
+  TokenRequest: "1audience 2expirationSeconds?*:I",
+  VolumeAttachment: "1metadata?:meta.ObjectMeta 2spec:VolumeAttachmentSpec 3status?:VolumeAttachmentStatus",
+  VolumeAttachmentList: "1metadata?:meta.ListMeta 2items:[VolumeAttachment",
+  VolumeAttachmentSource: "1persistentVolumeName?* 2inlineVolumeSpec?*:core.PersistentVolumeSpec",
+  VolumeAttachmentSpec: "1attacher 2source:VolumeAttachmentSource 3nodeName",
+  VolumeAttachmentStatus: "1attached:b 2attachmentMetadata?:{s 3attachError?*:VolumeError 4detachError?*:VolumeError",
+  VolumeAttributesClass: "1metadata?:meta.ObjectMeta 2driverName 3parameters?:{s",
+  VolumeAttributesClassList: "1metadata?:meta.ListMeta 2items:[VolumeAttributesClass",
+  VolumeError: "1time?:T 2message? 3errorCode?*:i",
+  VolumeNodeResources: "1count?*:i",
+};

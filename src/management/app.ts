@@ -1,0 +1,152 @@
+/**
+ * The management API (`/v1`): sandboxes on demand. JSON in and out; errors are
+ * `{"error": {"status", "reason", "message", "field"?}}`.
+ */
+import { Hono, type Context } from "hono";
+import type { Env } from "../env";
+import type { SandboxRecord } from "../sandbox/sandbox";
+import { parseSandboxSpec, parseTtl, SpecError } from "../sandbox/spec";
+import { isAdminKey, sandboxToken } from "./credentials";
+import { kubeconfig } from "./kubeconfig";
+import { SandboxRecords } from "./records";
+
+type AppEnv = { Bindings: Env; Variables: { owner: string } };
+
+const idAlphabet = "abcdefghijkmnpqrstuvwxyz23456789";
+
+function randomId(prefix: string, length: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  return prefix + Array.from(bytes, (b) => idAlphabet[b % idAlphabet.length]).join("");
+}
+
+function apiError(c: Context, status: 400 | 401 | 404 | 409 | 413 | 422 | 500, reason: string, message: string, field?: string) {
+  return c.json({ error: { status, reason, message, ...(field !== undefined ? { field } : {}) } }, status);
+}
+
+const MAX_MANAGEMENT_BODY = 64 * 1024;
+
+async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.length > MAX_MANAGEMENT_BODY) throw new SpecError("", `the request body is larger than ${MAX_MANAGEMENT_BODY} bytes`, 400);
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new SpecError("", `the request body is not valid JSON: ${(e as Error).message}`, 400);
+  }
+}
+
+function serverUrl(requestUrl: string, id: string): string {
+  return `${new URL(requestUrl).origin}/sandboxes/${id}`;
+}
+
+function stub(env: Env, id: string) {
+  return env.SANDBOX.get(env.SANDBOX.idFromName(id));
+}
+
+function describe(record: SandboxRecord, server: string) {
+  return {
+    id: record.id,
+    name: record.name,
+    createdAt: new Date(record.createdAt).toISOString(),
+    expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
+    kubernetesVersion: record.kubernetesVersion,
+    speed: record.speed,
+    nodes: record.spec.nodes,
+    server,
+  };
+}
+
+export function managementApp() {
+  const app = new Hono<AppEnv>();
+
+  app.use("*", async (c, next) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");
+    if (!match || !isAdminKey(c.env.ADMIN_API_KEY, match[1])) {
+      return apiError(c, 401, "Unauthorized", "a valid API key is required: send it as 'Authorization: Bearer <key>'");
+    }
+    c.set("owner", "admin");
+    await next();
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof SpecError) return apiError(c, err.status, err.status === 400 ? "BadRequest" : "Invalid", err.message, err.field);
+    console.error("management: unexpected error", err);
+    return apiError(c, 500, "InternalError", "internal error");
+  });
+
+  app.post("/sandboxes", async (c) => {
+    const spec = parseSandboxSpec(await readJson(c), () => randomId("sandbox-", 6));
+    const now = Date.now();
+    const record: SandboxRecord = {
+      id: randomId("sbx-", 12),
+      name: spec.name,
+      owner: c.get("owner"),
+      createdAt: now,
+      expiresAt: spec.ttlSeconds === null ? null : now + spec.ttlSeconds * 1000,
+      kubernetesVersion: spec.kubernetesVersion,
+      speed: spec.speed,
+      spec,
+      tokenGeneration: 1,
+    };
+    await new SandboxRecords(c.env.DB).insert(record);
+    await stub(c.env, record.id).initialize(record);
+    const server = serverUrl(c.req.url, record.id);
+    const token = await sandboxToken(c.env.TOKEN_SECRET, record.id, record.tokenGeneration);
+    const config = kubeconfig({ name: record.name, server, token });
+    // `Accept: application/yaml` gets the kubeconfig itself, ready to save.
+    if (c.req.header("accept") === "application/yaml") return c.body(config, 201, { "content-type": "application/yaml" });
+    return c.json({ ...describe(record, server), token, kubeconfig: config }, 201);
+  });
+
+  app.get("/sandboxes", async (c) => {
+    const owner = c.get("owner");
+    const records = await new SandboxRecords(c.env.DB).list(owner === "admin" ? null : owner, Date.now());
+    return c.json({ items: records.map((r) => describe(r, serverUrl(c.req.url, r.id))) });
+  });
+
+  const find = async (c: Context<AppEnv>) => {
+    const record = await new SandboxRecords(c.env.DB).get(c.req.param("id")!, Date.now());
+    if (!record || (c.get("owner") !== "admin" && record.owner !== c.get("owner"))) return null;
+    return record;
+  };
+  const notFound = (c: Context<AppEnv>) => apiError(c, 404, "NotFound", `sandbox "${c.req.param("id")}" not found`);
+
+  app.get("/sandboxes/:id", async (c) => {
+    const record = await find(c);
+    return record ? c.json(describe(record, serverUrl(c.req.url, record.id))) : notFound(c);
+  });
+
+  app.get("/sandboxes/:id/kubeconfig", async (c) => {
+    const record = await find(c);
+    if (!record) return notFound(c);
+    const server = serverUrl(c.req.url, record.id);
+    const token = await sandboxToken(c.env.TOKEN_SECRET, record.id, record.tokenGeneration);
+    return c.body(kubeconfig({ name: record.name, server, token }), 200, { "content-type": "application/yaml" });
+  });
+
+  app.patch("/sandboxes/:id", async (c) => {
+    const record = await find(c);
+    if (!record) return notFound(c);
+    const body = await readJson(c);
+    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new SpecError("", "the request body must be a JSON object", 400);
+    for (const key of Object.keys(body)) {
+      if (key !== "ttlSeconds") throw new SpecError(key, `field "${key}" cannot be changed; only ttlSeconds can`, 400);
+    }
+    const ttl = (body as { ttlSeconds?: unknown }).ttlSeconds;
+    const expiresAt = ttl === null ? null : Date.now() + parseTtl(ttl) * 1000;
+    await new SandboxRecords(c.env.DB).setExpiry(record.id, expiresAt);
+    await stub(c.env, record.id).setExpiry(expiresAt);
+    return c.json(describe({ ...record, expiresAt }, serverUrl(c.req.url, record.id)));
+  });
+
+  app.delete("/sandboxes/:id", async (c) => {
+    const record = await find(c);
+    if (!record) return notFound(c);
+    await stub(c.env, record.id).destroy();
+    return c.json({ id: record.id, deleted: true });
+  });
+
+  app.notFound((c) => apiError(c, 404, "NotFound", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  return app;
+}

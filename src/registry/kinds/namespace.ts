@@ -1,0 +1,90 @@
+/**
+ * core/v1 Namespace: Active on create with the `kubernetes` finalizer in spec, the
+ * `kubernetes.io/metadata.name` label kept equal to the name, `kubectl get ns` columns.
+ * Spec finalizers change only through the finalize subresource (not served here); a plain
+ * update keeps the stored ones, as upstream's PrepareForUpdate does.
+ */
+import { field, type FieldError } from "../../apiserver/status";
+import { isQualifiedName } from "../../apiserver/names";
+import type { KindStrategy, KObject } from "../types";
+import { ageCell } from "./service";
+
+export const namespaceNameLabel = "kubernetes.io/metadata.name";
+
+const standardFinalizers = new Set(["kubernetes", "orphan", "foregroundDeletion"]);
+
+/** Defaulting and Canonicalize: the name label always equals the name. */
+function setNameLabel(ns: KObject): void {
+  if (!ns.metadata.name) return;
+  ns.metadata.labels = { ...(ns.metadata.labels ?? {}), [namespaceNameLabel]: ns.metadata.name };
+}
+
+/** validateFinalizerName: a qualified name, and either standard or domain-qualified. */
+export function validateFinalizerName(value: string, path: string): FieldError[] {
+  const errs = isQualifiedName(value).map((m) => field.invalid(path, value, m));
+  if (!value.includes("/") && !standardFinalizers.has(value)) {
+    errs.push(field.invalid(path, value, "name is neither a standard finalizer name nor is it fully qualified"));
+  }
+  return errs;
+}
+
+export const namespaceStrategy: KindStrategy = {
+  group: "",
+  version: "v1",
+  kind: "Namespace",
+  resource: "namespaces",
+  singular: "namespace",
+  namespaced: false,
+  shortNames: ["ns"],
+  nameRule: "dns1123-label",
+  subresources: { status: true },
+
+  prepareForCreate(ns) {
+    ns.status = { phase: "Active" };
+    const spec = (ns.spec ??= {});
+    const finalizers: string[] = Array.isArray(spec.finalizers) ? spec.finalizers : [];
+    if (!finalizers.includes("kubernetes")) finalizers.push("kubernetes");
+    spec.finalizers = finalizers;
+    setNameLabel(ns);
+  },
+
+  prepareForUpdate(ns, old) {
+    const spec = (ns.spec ??= {});
+    if (old.spec?.finalizers !== undefined) spec.finalizers = structuredClone(old.spec.finalizers);
+    else delete spec.finalizers;
+    setNameLabel(ns);
+  },
+
+  validate(ns) {
+    const finalizers: unknown[] = Array.isArray(ns.spec?.finalizers) ? ns.spec.finalizers : [];
+    // Upstream reports these on `spec.finalizers` without an index.
+    return finalizers.flatMap((f) => validateFinalizerName(String(f), "spec.finalizers"));
+  },
+
+  validateUpdate(ns, old) {
+    // A status write (the only way the phase changes) must keep the phase consistent with deletion.
+    if (ns.status?.phase === old.status?.phase) return [];
+    if (!ns.metadata.deletionTimestamp) {
+      return ns.status?.phase === "Active"
+        ? []
+        : [field.invalid("status.Phase", ns.status?.phase ?? "", "may only be 'Active' if `deletionTimestamp` is empty")];
+    }
+    return ns.status?.phase === "Terminating"
+      ? []
+      : [field.invalid("status.Phase", ns.status?.phase ?? "", "may only be 'Terminating' if `deletionTimestamp` is not empty")];
+  },
+
+  selectableFields: (ns) => ({
+    "status.phase": ns.status?.phase ?? "",
+    // Upstream keeps the bare `name` field for backward compatibility.
+    name: ns.metadata.name ?? "",
+  }),
+
+  table: {
+    columns: [
+      { name: "Status", type: "string", description: "The status of the namespace", priority: 0 },
+      { name: "Age", type: "string", description: "Time since the object was created.", priority: 0 },
+    ],
+    cells: (ns, now) => [ns.status?.phase ?? "", ageCell(ns.metadata.creationTimestamp, now)],
+  },
+};

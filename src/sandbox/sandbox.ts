@@ -1,0 +1,105 @@
+/**
+ * One running sandbox: its storage, registry and Kubernetes API, assembled from parts passed in
+ * (backend, clock, ids), so the same assembly runs in the Durable Object and in plain Node tests.
+ */
+import { ApiServer } from "../apiserver/app";
+import { errors } from "../apiserver/status";
+import { type Clock, type Ids } from "../registry/clock";
+import { Registry } from "../registry/registry";
+import { defaultLimits, type NamespacePhase, type StoreLimits } from "../registry/store";
+import { builtinKinds } from "../registry/kinds";
+import type { KObject, UserInfo } from "../registry/types";
+import type { Backend, KeyValue } from "../storage/backend";
+import { createAllocator } from "./allocator";
+import { bootstrapObjects } from "./bootstrap";
+import type { SandboxSpec } from "./spec";
+
+/** What the management plane records about a sandbox. */
+export interface SandboxRecord {
+  id: string;
+  name: string;
+  owner: string;
+  createdAt: number;
+  expiresAt: number | null;
+  kubernetesVersion: string;
+  speed: number;
+  spec: SandboxSpec;
+  tokenGeneration: number;
+}
+
+export interface SandboxDeps {
+  backend: Backend & { getStaged?<V>(key: string): KeyValue<V> | null };
+  clock: Clock;
+  ids: Ids;
+  limits?: Partial<StoreLimits>;
+  /** Checks a bearer token presented to the Kubernetes API. */
+  authenticate(token: string): Promise<UserInfo | null>;
+  /** Most concurrently open watches. */
+  maxWatches?: number;
+}
+
+/** The identity of the sandbox's own control plane when it writes through the registry. */
+export const systemUser: UserInfo = { username: "system:apiserver", groups: ["system:masters"] };
+
+export class Sandbox {
+  readonly registry: Registry;
+  readonly api: ApiServer;
+  private openWatches = 0;
+
+  constructor(readonly record: SandboxRecord, private readonly deps: SandboxDeps) {
+    const services = () => this.registry.resource("", "services").list("", { selection: { matches: () => true } }).items;
+    this.registry = new Registry(builtinKinds, {
+      backend: deps.backend,
+      clock: deps.clock,
+      ids: deps.ids,
+      limits: { ...defaultLimits, ...deps.limits },
+      allocator: createAllocator({
+        serviceIPs: () => services().flatMap((s) => (s.spec?.clusterIPs ?? [s.spec?.clusterIP]).filter((ip: unknown) => typeof ip === "string" && ip !== "None")),
+        nodePorts: () => services().flatMap((s) => (s.spec?.ports ?? []).map((p: { nodePort?: number }) => p.nodePort).filter((p: unknown) => typeof p === "number")),
+      }),
+      namespacePhase: (ns) => this.namespacePhase(ns),
+    });
+    this.api = new ApiServer({
+      registry: this.registry,
+      clock: deps.clock,
+      kubernetesVersion: record.kubernetesVersion,
+      authenticate: deps.authenticate,
+      openWatch: () => this.openWatch(),
+    });
+  }
+
+  /** Writes the objects of a fresh kubeadm-like cluster. */
+  async bootstrap(): Promise<void> {
+    const { namespaces, objects } = bootstrapObjects(this.record.spec, this.record.id, this.deps.clock.now());
+    const options = { user: systemUser };
+    const nsStore = this.registry.resource("", "namespaces");
+    await Promise.all(namespaces.map((ns) => nsStore.create("", ns, options)));
+    await Promise.all(
+      objects.map(({ group, resource, object }) =>
+        this.registry.resource(group, resource).create(object.metadata.namespace ?? "", object as KObject, options),
+      ),
+    );
+  }
+
+  private namespacePhase(name: string): NamespacePhase {
+    const store = this.registry.resource("", "namespaces");
+    const backend = this.deps.backend;
+    const key = store.key("", name);
+    const kv = (backend.getStaged ? backend.getStaged<KObject>(key) : backend.get<KObject>(key));
+    if (!kv) return "Missing";
+    return kv.value.status?.phase === "Terminating" || kv.value.metadata.deletionTimestamp ? "Terminating" : "Active";
+  }
+
+  private openWatch(): () => void {
+    const max = this.deps.maxWatches ?? 256;
+    if (this.openWatches >= max) {
+      throw errors.tooManyRequests(`too many open watches in this sandbox (limit ${max}); retry later`, 5);
+    }
+    this.openWatches++;
+    let released = false;
+    return () => {
+      if (!released) this.openWatches--;
+      released = true;
+    };
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The D1 schema (drizzle-orm, sqlite dialect). Every table is keyed by sandbox id first, so
+ * sandboxes can be spread over several D1 databases without changing a query.
+ *
+ * - `sandboxes`: one row per sandbox (management plane).
+ * - `revisions`: the revision log, etcd's history: one row per write.
+ * - `objects`: the current value of every live key, so a cold start reads state without
+ *   replaying the log.
+ *
+ * Times are integer milliseconds since the epoch; values are JSON text.
+ */
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+export const sandboxes = sqliteTable(
+  "sandboxes",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** Tenant id ("admin" for now). */
+    owner: text("owner").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** Null: never expires. */
+    expiresAt: integer("expires_at"),
+    kubernetesVersion: text("kubernetes_version").notNull(),
+    /** Sandbox clock speed factor. */
+    speed: real("speed").notNull().default(1),
+    /** The full creation spec. */
+    spec: text("spec", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /** Bumped to revoke every token issued for the sandbox. */
+    tokenGeneration: integer("token_generation").notNull().default(1),
+    /** Log rows at or below this revision have been compacted away. */
+    compactedRevision: integer("compacted_revision").notNull().default(0),
+  },
+  (table) => [index("sandboxes_owner_created_idx").on(table.owner, table.createdAt), index("sandboxes_expires_idx").on(table.expiresAt)],
+);
+
+export const revisions = sqliteTable(
+  "revisions",
+  {
+    sandboxId: text("sandbox_id").notNull(),
+    revision: integer("revision").notNull(),
+    key: text("key").notNull(),
+    createRevision: integer("create_revision").notNull(),
+    /** modRevision of the value this write replaced; 0 on create. */
+    prevRevision: integer("prev_revision").notNull(),
+    deleted: integer("deleted", { mode: "boolean" }).notNull(),
+    /** JSON of the new value; for a delete, the last value. */
+    value: text("value").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.sandboxId, table.revision] })],
+);
+
+export const objects = sqliteTable(
+  "objects",
+  {
+    sandboxId: text("sandbox_id").notNull(),
+    key: text("key").notNull(),
+    createRevision: integer("create_revision").notNull(),
+    modRevision: integer("mod_revision").notNull(),
+    /** JSON of the current value. */
+    value: text("value").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.sandboxId, table.key] })],
+);
+
+export type SandboxRow = typeof sandboxes.$inferSelect;
+export type NewSandboxRow = typeof sandboxes.$inferInsert;
