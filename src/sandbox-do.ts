@@ -5,7 +5,7 @@ import { sandboxToken, timingSafeEqual } from "./management/credentials";
 import { SandboxRecords } from "./management/records";
 import { randomIds, systemClock } from "./registry/clock";
 import type { UserInfo } from "./registry/types";
-import { Sandbox, type SandboxRecord } from "./sandbox/sandbox";
+import { Sandbox, type SandboxRecord, type SandboxStats } from "./sandbox/sandbox";
 import { createD1Backend, deleteSandboxRows } from "./storage/d1";
 
 /** The sandbox admin, as kubeadm's admin.conf user. */
@@ -36,6 +36,13 @@ export class SandboxCluster extends DurableObject<Env> {
     const sandbox = await this.sandbox;
     if (sandbox) sandbox.record.expiresAt = expiresAt;
     await this.armExpiry(expiresAt);
+  }
+
+  /** Storage and watch figures of the sandbox (for operators and benchmarks). */
+  async stats(): Promise<SandboxStats | null> {
+    const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
+    const sandbox = id ? await this.open(id) : null;
+    return sandbox ? sandbox.stats() : null;
   }
 
   /** Removes every row of the sandbox from D1 and forgets it. */
@@ -87,10 +94,16 @@ export class SandboxCluster extends DurableObject<Env> {
   }
 
   private async assemble(record: SandboxRecord): Promise<Sandbox> {
-    const backend = await createD1Backend(this.env.DB, record.id);
+    // A backend that finds D1 ahead of its memory refuses writes; forget it so the next request reloads.
+    const backend = await createD1Backend(this.env.DB, record.id, {
+      onStale: () => {
+        this.sandbox = null;
+      },
+    });
     const adminToken = await sandboxToken(this.env.TOKEN_SECRET, record.id, record.tokenGeneration);
     return new Sandbox(record, {
       backend,
+      storageStats: () => backend.d1Stats,
       clock: systemClock,
       ids: randomIds,
       authenticate: async (token) => (timingSafeEqual(token, adminToken) ? adminUser : null),

@@ -22,6 +22,7 @@ const createdAtColumn: TableColumn = {
 };
 
 export function columnsOf(strategy: KindStrategy): TableColumn[] {
+  if (strategy.table?.ownsNameColumn) return strategy.table.columns;
   return [nameColumn, ...(strategy.table ? strategy.table.columns : [createdAtColumn])];
 }
 
@@ -31,7 +32,7 @@ export function partialObjectMetadata(obj: KObject): KObject {
 
 function row(strategy: KindStrategy, obj: KObject, now: Date, include: IncludeObject) {
   const cells = strategy.table ? strategy.table.cells(obj, now) : [obj.metadata.creationTimestamp ?? ""];
-  const out: { cells: unknown[]; object?: KObject } = { cells: [obj.metadata.name ?? "", ...cells] };
+  const out: { cells: unknown[]; object?: KObject } = { cells: strategy.table?.ownsNameColumn ? cells : [obj.metadata.name ?? "", ...cells] };
   if (include === "Object") out.object = obj;
   else if (include === "Metadata") out.object = partialObjectMetadata(obj);
   return out;

@@ -125,6 +125,12 @@ export function managementApp() {
     return c.body(kubeconfig({ name: record.name, server, token }), 200, { "content-type": "application/yaml" });
   });
 
+  app.get("/sandboxes/:id/stats", async (c) => {
+    const record = await find(c);
+    if (!record) return notFound(c);
+    return c.json(await stub(c.env, record.id).stats());
+  });
+
   app.patch("/sandboxes/:id", async (c) => {
     const record = await find(c);
     if (!record) return notFound(c);

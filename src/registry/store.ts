@@ -209,6 +209,10 @@ export class ResourceStore {
       throw errors.badRequest("the namespace of the provided object does not match the namespace sent on the request");
     }
     const precondition = desired.metadata.resourceVersion;
+    if (this.strategy.allowCreateOnUpdate && !this.readLatest(this.key(namespace, name))) {
+      if (precondition) throw errors.notFound(this.gr, name);
+      return this.create(namespace, { ...desired, metadata: { ...desired.metadata, name } }, options);
+    }
     return this.guaranteedUpdate(namespace, name, options, (current) => {
       if (precondition && precondition !== current.metadata.resourceVersion) throw errors.modified(this.gr, name);
       return structuredClone(desired);
@@ -293,8 +297,9 @@ export class ResourceStore {
     } else delete meta.generation;
 
     const ctx = this.context(options, this.deps.clock.now());
-    if (subresource === "") this.strategy.prepareForUpdate?.(next, current, ctx);
+    const prepErrors = subresource === "" ? (this.strategy.prepareForUpdate?.(next, current, ctx) ?? []) : [];
     const fieldErrors = [
+      ...prepErrors,
       ...validateObjectMetaUpdate(next, current, this.strategy),
       ...(this.strategy.validate?.(next) ?? []),
       ...(subresource === "" ? (this.strategy.validateUpdate?.(next, current) ?? []) : []),

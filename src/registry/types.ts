@@ -73,9 +73,11 @@ export interface TableColumn {
 }
 
 export interface TableConvention {
-  /** Columns after the implicit Name column (first, format "name"). */
+  /** Columns after the implicit Name column (first, format "name"); with `ownsNameColumn`, all columns. */
   columns: TableColumn[];
-  /** The cells for those columns (not including the name), one per column. */
+  /** The columns include Name themselves, wherever they place it (Events list it last, wide only). */
+  ownsNameColumn?: boolean;
+  /** The cells for those columns, one per column. */
   cells(obj: KObject, now: Date): unknown[];
 }
 
@@ -109,6 +111,8 @@ export interface KindDefinition {
     /** Further subresources served by dedicated handlers (e.g. pods/binding), listed in discovery. */
     extra?: { name: string; group: string; version: string; kind: string; verbs: string[] }[];
   };
+  /** PUT of a missing object creates it (upstream: Event, Endpoints, Lease). */
+  allowCreateOnUpdate?: boolean;
   /** A create keeps the client's status (Node: the kubelet registers with its status); otherwise status is cleared on create. */
   keepsStatusOnCreate?: boolean;
   /** DELETE answers with the deleted object instead of a Status (pods, as upstream). */
@@ -129,7 +133,7 @@ export interface KindStrategy extends KindDefinition {
   /** Defaulting and clearing of fields a client may not set on create (status, for kinds with a status subresource). */
   prepareForCreate?(obj: KObject, ctx: StrategyContext): FieldError[] | void;
   /** Same for update; `old` is the stored object (read-only). */
-  prepareForUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): void;
+  prepareForUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): FieldError[] | void;
   /** Upstream validation for create; field paths as upstream (`spec.containers[0].image`). */
   validate?(obj: KObject): FieldError[];
   /** Extra validation for updates (immutable fields…); `validate` runs too. */

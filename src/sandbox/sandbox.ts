@@ -34,8 +34,15 @@ export interface SandboxDeps {
   limits?: Partial<StoreLimits>;
   /** Checks a bearer token presented to the Kubernetes API. */
   authenticate(token: string): Promise<UserInfo | null>;
+  /** Counters of the persistence layer (D1 commits and statements), when it has any. */
+  storageStats?(): { commits: number; statements: number; writes: number };
   /** Most concurrently open watches. */
   maxWatches?: number;
+}
+
+export interface SandboxStats {
+  storage: { revision: number; keys: number; bytes: number; commits: number; statements: number; writes: number };
+  openWatches: number;
 }
 
 /** The identity of the sandbox's own control plane when it writes through the registry. */
@@ -79,6 +86,15 @@ export class Sandbox {
         this.registry.resource(group, resource).create(object.metadata.namespace ?? "", object as KObject, options),
       ),
     );
+  }
+
+  stats(): SandboxStats {
+    const { backend } = this.deps;
+    const persisted = this.deps.storageStats?.() ?? { commits: 0, statements: 0, writes: 0 };
+    return {
+      storage: { revision: backend.revision, ...backend.stats, commits: persisted.commits, statements: persisted.statements, writes: persisted.writes },
+      openWatches: this.openWatches,
+    };
   }
 
   private namespacePhase(name: string): NamespacePhase {

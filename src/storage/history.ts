@@ -52,14 +52,17 @@ export class EventHistory {
     this.startRevision = revision;
   }
 
-  /** Events with revisions in (`after`, end], oldest first. `after` must be ≥ `start`. */
-  *after(after: Revision): IterableIterator<WatchEvent> {
+  /**
+   * Events with revisions in (`after`, end], oldest first, as a copy (callers may run code that
+   * appends or compacts while they walk it). `after` must be ≥ `start`.
+   */
+  after(after: Revision): WatchEvent[] {
     if (after < this.startRevision) throw new RangeError(`revision ${after} is before the history window (${this.startRevision})`);
-    const end = this.end;
-    for (let rev = after + 1; rev <= end; rev++) yield this.events[this.head + rev - this.startRevision - 1]!;
+    const from = this.head + Math.max(0, after - this.startRevision);
+    return this.events.slice(from);
   }
 
-  /** Events with revisions in (`after`, end], newest first. */
+  /** Events with revisions in (`after`, end], newest first. Do not change the history while iterating. */
   *newestFirst(after: Revision): IterableIterator<WatchEvent> {
     if (after < this.startRevision) throw new RangeError(`revision ${after} is before the history window (${this.startRevision})`);
     for (let rev = this.end; rev > after; rev--) yield this.events[this.head + rev - this.startRevision - 1]!;

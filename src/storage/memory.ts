@@ -77,6 +77,7 @@ export class MemoryBackend implements Backend {
       checkSnapshot(snapshot);
       this.durableRevision = snapshot.revision;
       this.persistedCompaction = snapshot.compactedRevision;
+      for (const event of snapshot.history) deepFreeze(event);
       const first = snapshot.history[0];
       this.history = new EventHistory(capacity, first ? first.revision - 1 : snapshot.revision, snapshot.history);
       this.history.compact(snapshot.compactedRevision);
@@ -423,11 +424,11 @@ export interface Snapshot {
   revision: Revision;
   /** History at or below this revision is gone. */
   compactedRevision: Revision;
-  /** Current values (need not be frozen; they are frozen in place). */
+  /** Current values (need not be frozen; values are frozen in place). */
   items: readonly KeyValue[];
   /** JSON text length of each item's value, when known (computed otherwise). */
   itemSizes?: readonly number[];
-  /** The newest events, contiguous and ending at `revision` (may be empty). */
+  /** The newest events, contiguous and ending at `revision` (may be empty); frozen in place. */
   history: readonly WatchEvent[];
 }
 

@@ -52,7 +52,7 @@ describe("management API", () => {
     const listed = (await (await call("/v1/sandboxes", { headers: ADMIN })).json()) as { items: { id: string }[] };
     expect(listed.items.map((s) => s.id)).toContain(sandbox.id);
     const kc = await call(`/v1/sandboxes/${sandbox.id}/kubeconfig`, { headers: ADMIN });
-    expect(await kc.text()).toBe(sandbox.kubeconfig);
+    expect(new TextDecoder().decode(await kc.arrayBuffer())).toBe(sandbox.kubeconfig);
   });
 
   it("names the field of bad input", async () => {

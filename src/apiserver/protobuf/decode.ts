@@ -20,8 +20,15 @@ export const KUBERNETES_PROTOBUF_MAGIC: readonly number[] = [0x6b, 0x38, 0x73, 0
 
 export type ProtobufDecodeErrorReason = "Malformed" | "NotRegistered" | "MissingKind" | "MissingVersion";
 
-/** A body that cannot be decoded; the message follows kube-apiserver's wording. Callers answer 400. */
+/**
+ * A body that cannot be decoded; the message follows kube-apiserver's wording. Callers answer 400.
+ * `apiVersion`/`kind` are set once the envelope was read (what upstream reports as the body's GVK,
+ * e.g. for `<Kind> in version "<v>" cannot be handled as a <Kind>: <message>`); errors in the
+ * envelope itself (wrong magic, truncated envelope) carry none.
+ */
 export class ProtobufDecodeError extends Error {
+  apiVersion?: string;
+  kind?: string;
   constructor(
     readonly reason: ProtobufDecodeErrorReason,
     message: string,
@@ -72,15 +79,15 @@ function decodeEnvelope(bytes: Uint8Array, defaults: DecodeDefaults, depth: numb
     );
   }
   if (bytes.length === KUBERNETES_PROTOBUF_MAGIC.length) throw new ProtobufDecodeError("Malformed", "empty body");
-  return wrapWireErrors(() => {
-    const unknown = readUnknown(bytes.subarray(KUBERNETES_PROTOBUF_MAGIC.length));
-    const apiVersion = unknown.apiVersion || defaults.apiVersion || "";
-    const kind = unknown.kind || defaults.kind || "";
-    const typeMeta = `runtime.TypeMeta{APIVersion:${goQuote(unknown.apiVersion)}, Kind:${goQuote(unknown.kind)}}`;
-    if (!kind) throw new ProtobufDecodeError("MissingKind", `Object 'Kind' is missing in '${typeMeta}'`);
-    if (!apiVersion || !/^([^/]+\/)?[^/]+$/.test(apiVersion)) {
-      throw new ProtobufDecodeError("MissingVersion", `Object 'apiVersion' is missing in '${typeMeta}'`);
-    }
+  const unknown = wrapWireErrors(() => readUnknown(bytes.subarray(KUBERNETES_PROTOBUF_MAGIC.length)));
+  const apiVersion = unknown.apiVersion || defaults.apiVersion || "";
+  const kind = unknown.kind || defaults.kind || "";
+  const typeMeta = `runtime.TypeMeta{APIVersion:${goQuote(unknown.apiVersion)}, Kind:${goQuote(unknown.kind)}}`;
+  if (!kind) throw new ProtobufDecodeError("MissingKind", `Object 'Kind' is missing in '${typeMeta}'`);
+  if (!apiVersion || !/^([^/]+\/)?[^/]+$/.test(apiVersion)) {
+    throw new ProtobufDecodeError("MissingVersion", `Object 'apiVersion' is missing in '${typeMeta}'`);
+  }
+  try {
     const def = kindMessage(apiVersion, kind);
     if (!def) {
       throw new ProtobufDecodeError(
@@ -88,9 +95,16 @@ function decodeEnvelope(bytes: Uint8Array, defaults: DecodeDefaults, depth: numb
         `no kind ${goQuote(kind)} is registered for version ${goQuote(apiVersion)} in scheme ${goQuote(SCHEME_NAME)}`,
       );
     }
-    const body = decodeMessage(def, unknown.raw, depth);
+    const body = wrapWireErrors(() => decodeMessage(def, unknown.raw, depth));
     return { apiVersion, kind, object: { kind, apiVersion, ...body } };
-  });
+  } catch (e) {
+    // Reported against the outermost document (a nested RawExtension document's error included).
+    if (e instanceof ProtobufDecodeError) {
+      e.apiVersion = apiVersion;
+      e.kind = kind;
+    }
+    throw e;
+  }
 }
 
 /**
@@ -204,7 +218,7 @@ function decodeMessage(def: MessageDef, bytes: Uint8Array, depth: number): Recor
       if (wt === WireType.LengthDelimited && isNumericScalar(f.type)) {
         // packed encoding
         const p = new BinaryReader(r.bytes());
-        while (p.pos < p.len) arr.push(readScalar(p, f.type));
+        while (p.pos < p.len) arr.push(scalarJson(readScalar(p, f.type), f.type));
       } else {
         expectWire(wt, wireTypeOf(f.type), fieldLabel(f));
         arr.push(readValue(r, f.type, depth));
@@ -490,7 +504,8 @@ function timeJson(bytes: Uint8Array, micro: boolean): string | null {
   if (bytes.length === 0) return null;
   const got = readSmall(bytes, TIMESTAMP_FIELDS);
   let seconds = (got.get(1) as bigint | undefined) ?? 0n;
-  let nanos = micro ? ((got.get(2) as number | undefined) ?? 0) : 0;
+  // MicroTime truncates nanos toward zero to microseconds (Duration.Truncate) before time.Unix
+  let nanos = micro ? Math.trunc(((got.get(2) as number | undefined) ?? 0) / 1000) * 1000 : 0;
   // time.Unix normalizes nanoseconds outside [0, 1e9)
   if (nanos < 0 || nanos >= 1e9) {
     const carry = Math.floor(nanos / 1e9);
@@ -498,7 +513,7 @@ function timeJson(bytes: Uint8Array, micro: boolean): string | null {
     nanos -= carry * 1e9;
   }
   if (seconds === GO_ZERO_TIME_UNIX && nanos === 0) return null;
-  return formatRFC3339(seconds, micro ? Math.floor(nanos / 1000) : undefined);
+  return formatRFC3339(seconds, micro ? nanos / 1000 : undefined);
 }
 
 const MAX_DATE_SECONDS = 8_640_000_000_000n;
@@ -569,20 +584,22 @@ function fmtFrac(v: bigint, prec: number): [string, bigint] {
 }
 
 const QUANTITY_RE = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
+const QUANTITY_SUFFIX_RE = /^(|[numkMGTPE]|[KMGTPE]i|[eE][+-]?[0-9]+)$/;
 
 /**
- * resource.Quantity `{1: string}`. Go re-parses and re-prints it canonically; Go clients already
- * send the canonical form, so the string is kept as sent once it passes the format check.
+ * resource.Quantity `{1: string}`. Go parses it (ParseQuantity, errors as upstream) and JSON prints
+ * it canonically; Go clients already send the canonical form, so a valid string is kept as sent.
  */
 function quantityJson(bytes: Uint8Array): string {
   const got = readSmall(bytes, { 1: [WireType.LengthDelimited, (r) => r.string(), "String"] });
   const s = got.get(1) as string | undefined;
   if (s === undefined) return "0";
-  const t = s.trim();
-  if (!QUANTITY_RE.test(t)) {
+  const m = QUANTITY_RE.exec(s);
+  if (!m || (m[1]!.match(/\./g)?.length ?? 0) > 1) {
     throw new ProtobufDecodeError("Malformed", "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
   }
-  return t;
+  if (!QUANTITY_SUFFIX_RE.test(m[2]!)) throw new ProtobufDecodeError("Malformed", "unable to parse quantity's suffix");
+  return s;
 }
 
 /** intstr.IntOrString `{1: type, 2: intVal, 3: strVal}` → number or string. */

@@ -20,6 +20,14 @@
  * (`+protobuf.nullable=true`, e.g. authentication's ExtraValue): its JSON is the bare array.
  *
  * Specs are parsed lazily, on first use of each message.
+ *
+ * Provenance: the tables were produced by a throwaway script from k8s.io/api and
+ * k8s.io/apimachinery at tag v0.36.3: field numbers and wire types from each `generated.proto`,
+ * joined by field number with the `protobuf:"…"` struct tags in `types.go` for the json name,
+ * omitempty/omitzero, pointer-ness, inlining and field order. Messages included are the closure of
+ * every kind in `schemas/kinds.ts` (each group version's `register.go` addKnownTypes) plus metav1's
+ * options types. To extend: add the group version's messages in the same format; numbers never change
+ * upstream, so newer fields can be appended by hand from the newer generated.proto.
  */
 import { admission } from "./schemas/admission";
 import { apps } from "./schemas/apps";

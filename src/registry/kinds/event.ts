@@ -225,13 +225,7 @@ export function eventsV1Fields(ev: KObject): Record<string, string> {
 
 // ---- table --------------------------------------------------------------------------------------
 
-/**
- * A table whose columns include the Name column itself: printEvent puts NAME last, only with
- * `-o wide`. Needs `ownsNameColumn` support in the table writer (see the registry types).
- */
-export interface TableConventionWithName extends TableConvention {
-  ownsNameColumn: true;
-}
+// printEvent puts NAME last, only with `-o wide`: the event tables own their Name column.
 
 const eventColumns: TableColumn[] = [
   { name: "Last Seen", type: "string", description: "The time at which the most recent occurrence of this event was recorded.", priority: 0 },
@@ -266,13 +260,13 @@ export function coreEventCells(ev: KObject, now: Date): unknown[] {
   return [last, ev.type ?? "", ev.reason ?? "", target, o.fieldPath ?? "", source, String(ev.message ?? "").trim(), first, count, ev.metadata.name ?? ""];
 }
 
-const coreEventTable: TableConventionWithName = {
+const coreEventTable: TableConvention = {
   ownsNameColumn: true,
   columns: eventColumns,
   cells: (ev, now) => coreEventCells(normalizeCoreEvent(ev), now),
 };
 
-const eventsV1Table: TableConventionWithName = {
+const eventsV1Table: TableConvention = {
   ownsNameColumn: true,
   columns: eventColumns,
   cells: (ev, now) => coreEventCells(asCore(ev), now),

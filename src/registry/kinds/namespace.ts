@@ -49,6 +49,7 @@ export const namespaceStrategy: KindStrategy = {
   },
 
   prepareForUpdate(ns, old) {
+    ns.status = structuredClone(old.status);
     const spec = (ns.spec ??= {});
     if (old.spec?.finalizers !== undefined) spec.finalizers = structuredClone(old.spec.finalizers);
     else delete spec.finalizers;

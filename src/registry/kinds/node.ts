@@ -194,6 +194,7 @@ export const nodeStrategy: KindStrategy = {
   namespaced: false,
   shortNames: ["no"],
   subresources: { status: true },
+  keepsStatusOnCreate: true,
 
   prepareForCreate(node) {
     syncPodCIDR(node);

@@ -823,6 +823,7 @@ export const serviceStrategy: KindStrategy = {
 
   validate: validateService,
   validateUpdate: validateServiceUpdate,
+  selectableFields: (svc) => ({ "spec.clusterIP": svc.spec?.clusterIP ?? "", "spec.type": svc.spec?.type ?? "" }),
 
   table: {
     columns: [

@@ -1,0 +1,243 @@
+/**
+ * `npm run bench`: starts `wrangler dev` (HTTPS, local D1) and measures, from the client side,
+ * what the foundation promises. Each benchmark runs several times; the figures reported are the
+ * medians over runs of each run's statistic. Results go to bench/results/foundation.json and a
+ * table in BENCHMARKS.md.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir, cpus } from "node:os";
+import path from "node:path";
+import { localAdminKey, projectRoot, startDevServer } from "../scripts/dev-server.mjs";
+
+process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const port = Number(process.env.BENCH_PORT ?? 18900);
+const adminKey = localAdminKey();
+
+const quantile = (values, q) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+};
+const median = (values) => quantile(values, 0.5);
+const round = (n, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+let server;
+let base;
+
+async function admin(method, pathname, body) {
+  const res = await fetch(`${base}${pathname}`, {
+    method,
+    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${pathname}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function newSandbox(spec = {}) {
+  const created = await admin("POST", "/v1/sandboxes", spec);
+  const kube = async (method, pathname, body) => {
+    const res = await fetch(`${created.server}${pathname}`, {
+      method,
+      headers: { authorization: `Bearer ${created.token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (res.status >= 400) throw new Error(`${method} ${pathname}: ${res.status} ${await res.text()}`);
+    return res;
+  };
+  return { ...created, kube };
+}
+
+const configMap = (name, i = 0) => ({ metadata: { name, labels: { bench: "yes" } }, data: { index: String(i), payload: "x".repeat(200) } });
+
+/** POST /v1/sandboxes, one after another. */
+async function sandboxCreate() {
+  const samples = [];
+  for (let i = 0; i < 40; i++) {
+    const t = performance.now();
+    const created = await admin("POST", "/v1/sandboxes", {});
+    samples.push(performance.now() - t);
+    await admin("DELETE", `/v1/sandboxes/${created.id}`);
+  }
+  return { p50: median(samples), p99: quantile(samples, 0.99), n: samples.length };
+}
+
+/** GET of one ConfigMap, one after another (served from the DO's memory). */
+async function getLatency() {
+  const sb = await newSandbox();
+  await sb.kube("POST", "/api/v1/namespaces/default/configmaps", configMap("target"));
+  const samples = [];
+  for (let i = 0; i < 500; i++) {
+    const t = performance.now();
+    const res = await sb.kube("GET", "/api/v1/namespaces/default/configmaps/target");
+    await res.arrayBuffer();
+    samples.push(performance.now() - t);
+  }
+  await admin("DELETE", `/v1/sandboxes/${sb.id}`);
+  return { p50: median(samples.slice(50)), p99: quantile(samples.slice(50), 0.99), n: samples.length - 50 };
+}
+
+/** 16 clients creating ConfigMaps in one sandbox as fast as they can. */
+async function createThroughput() {
+  const sb = await newSandbox();
+  const total = 4000;
+  const clients = 16;
+  let next = 0;
+  const latencies = [];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t = performance.now();
+        const res = await sb.kube("POST", "/api/v1/namespaces/default/configmaps", configMap(`cm-${i}`, i));
+        await res.arrayBuffer();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const stats = await admin("GET", `/v1/sandboxes/${sb.id}/stats`);
+  await admin("DELETE", `/v1/sandboxes/${sb.id}`);
+  return {
+    createsPerSecond: total / seconds,
+    p50: median(latencies),
+    p99: quantile(latencies, 0.99),
+    n: total,
+    statementsPerWrite: stats.storage.statements / stats.storage.writes,
+  };
+}
+
+/** Time from sending a write to its event arriving at a watcher, both measured by this client. */
+async function watchDelivery() {
+  const sb = await newSandbox();
+  const list = await (await sb.kube("GET", "/api/v1/namespaces/default/configmaps")).json();
+  const controller = new AbortController();
+  const res = await fetch(`${sb.server}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${list.metadata.resourceVersion}`, {
+    headers: { authorization: `Bearer ${sb.token}` },
+    signal: controller.signal,
+  });
+  const sent = new Map();
+  const samples = [];
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ done: true }));
+      if (done) return;
+      buffer += value;
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        const event = JSON.parse(line);
+        const start = sent.get(event.object.metadata.name);
+        if (start !== undefined) samples.push(performance.now() - start);
+      }
+    }
+  })();
+  for (let i = 0; i < 300; i++) {
+    const name = `w-${i}`;
+    sent.set(name, performance.now());
+    await (await sb.kube("POST", "/api/v1/namespaces/default/configmaps", configMap(name, i))).arrayBuffer();
+  }
+  const deadline = Date.now() + 5000;
+  while (samples.length < 300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  controller.abort();
+  await reading.catch(() => {});
+  await admin("DELETE", `/v1/sandboxes/${sb.id}`);
+  return { p50: median(samples), p99: quantile(samples, 0.99), n: samples.length };
+}
+
+/** A sandbox holding 10,000 objects: the first request after a restart of the server loads it from D1. */
+async function coldStart(persistTo) {
+  const sb = await newSandbox({ ttlSeconds: 3600 });
+  const clients = 16;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < 10_000) {
+        const i = next++;
+        await (await sb.kube("POST", "/api/v1/namespaces/default/configmaps", configMap(`cold-${i}`, i))).arrayBuffer();
+      }
+    }),
+  );
+  const samples = [];
+  for (let run = 0; run < 3; run++) {
+    server.stop();
+    await new Promise((r) => setTimeout(r, 500));
+    server = await startDevServer({ port, persistTo });
+    await fetch(`${base}/`); // the Worker is warm; the sandbox's Durable Object is not
+    const t = performance.now();
+    const res = await sb.kube("GET", "/api/v1/namespaces/default/configmaps/cold-9999");
+    await res.arrayBuffer();
+    samples.push(performance.now() - t);
+  }
+  await admin("DELETE", `/v1/sandboxes/${sb.id}`);
+  return { p50: median(samples), max: Math.max(...samples), n: samples.length, objects: 10_000 };
+}
+
+const benchmarks = [
+  { name: "sandbox create", run: sandboxCreate, floor: (r) => r.p50 <= 50, floorText: "p50 ≤ 50 ms", show: (r) => `p50 ${round(r.p50)} ms, p99 ${round(r.p99)} ms` },
+  { name: "GET one object", run: getLatency, floor: (r) => r.p50 <= 5, floorText: "p50 ≤ 5 ms", show: (r) => `p50 ${round(r.p50, 2)} ms, p99 ${round(r.p99, 2)} ms` },
+  {
+    name: "creates in one sandbox, 16 clients",
+    run: createThroughput,
+    floor: (r) => r.createsPerSecond >= 1000,
+    floorText: "≥ 1,000 creates/s",
+    show: (r) => `${Math.round(r.createsPerSecond)} creates/s, p50 ${round(r.p50)} ms, p99 ${round(r.p99)} ms, ${round(r.statementsPerWrite, 2)} D1 statements/write`,
+  },
+  { name: "write → watcher delivery", run: watchDelivery, floor: (r) => r.p99 <= 20, floorText: "p99 ≤ 20 ms", show: (r) => `p50 ${round(r.p50, 2)} ms, p99 ${round(r.p99, 2)} ms` },
+  { name: "cold start, 10,000 objects", run: null, floor: (r) => r.p50 <= 1000, floorText: "≤ 1 s", show: (r) => `${Math.round(r.p50)} ms (max ${Math.round(r.max)} ms)` },
+];
+
+function summarize(runs) {
+  const keys = Object.keys(runs[0]);
+  return Object.fromEntries(keys.map((k) => [k, median(runs.map((r) => r[k]))]));
+}
+
+const state = mkdtempSync(path.join(tmpdir(), "sandkube-bench-"));
+try {
+  server = await startDevServer({ port, persistTo: state });
+  base = server.url;
+  const results = {};
+  for (const b of benchmarks) {
+    const runs = [];
+    for (let i = 0; i < (b.run ? RUNS : 1); i++) runs.push(b.run ? await b.run() : await coldStart(state));
+    results[b.name] = { runs, median: summarize(runs) };
+    const m = results[b.name].median;
+    console.log(`${b.name}: ${b.show(m)} (floor ${b.floorText}: ${b.floor(m) ? "met" : "NOT met"})`);
+  }
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}`;
+  mkdirSync(path.join(projectRoot, "bench", "results"), { recursive: true });
+  writeFileSync(
+    path.join(projectRoot, "bench", "results", "foundation.json"),
+    JSON.stringify({ date: new Date().toISOString(), machine, runsPerBenchmark: RUNS, results }, null, 2) + "\n",
+  );
+  const rows = benchmarks.map((b) => {
+    const m = results[b.name].median;
+    return `| ${b.name} | ${b.show(m)} | ${b.floorText} | ${b.floor(m) ? "met" : "**not met**"} |`;
+  });
+  const table = [
+    "<!-- foundation:start -->",
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, against \`wrangler dev\` (local workerd + local D1) over HTTPS on loopback; medians over ${RUNS} runs (cold start: 3 restarts).`,
+    "",
+    "| benchmark | result | floor | |",
+    "|---|---|---|---|",
+    ...rows,
+    "<!-- foundation:end -->",
+  ].join("\n");
+  const mdPath = path.join(projectRoot, "BENCHMARKS.md");
+  let md;
+  try {
+    md = readFileSync(mdPath, "utf8");
+  } catch {
+    md = "# Benchmarks\n\n`npm run bench` writes the figures below and `bench/results/*.json`.\n\n## Foundation\n\n<!-- foundation:start -->\n<!-- foundation:end -->\n";
+  }
+  md = md.replace(/<!-- foundation:start -->[\s\S]*<!-- foundation:end -->/, table);
+  writeFileSync(mdPath, md);
+} finally {
+  server?.stop();
+  rmSync(state, { recursive: true, force: true });
+}
