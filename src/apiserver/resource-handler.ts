@@ -16,6 +16,7 @@ import { applyScale, toScale } from "./scale";
 import { errors, field, invalid, successStatus } from "./status";
 import { parseIncludeObject, partialObjectMetadata, toTable } from "./table";
 import { watchResponse } from "./watch";
+import { applyBinding, validateBinding } from "../registry/kinds/pod";
 
 export interface ResourceContext {
   registry: Registry;
@@ -222,7 +223,7 @@ async function serveSubresource(store: ResourceStore, info: ResourceRequest, req
 
   if (sub === "binding" && strategy.group === "" && strategy.resource === "pods" && verb === "create") {
     const binding = decodeObject(await readBody(request), contentType, "Binding") as KObject;
-    await bindPod(store, info, binding, writeOptions);
+    await bindPod(store, info, binding, writeOptions, () => new Date(ctx.clock.now()));
     return json(successStatus({}), 201);
   }
 
@@ -231,23 +232,9 @@ async function serveSubresource(store: ResourceStore, info: ResourceRequest, req
 }
 
 /** pods/binding: assigns a node to a pod that has none (the scheduler's write). */
-async function bindPod(store: ResourceStore, info: ResourceRequest, binding: KObject, options: WriteOptions): Promise<void> {
-  const node = binding?.target?.name;
+async function bindPod(store: ResourceStore, info: ResourceRequest, binding: KObject, options: WriteOptions, now: () => Date): Promise<void> {
   const name = binding?.metadata?.name || info.name;
-  if (binding?.target?.kind && binding.target.kind !== "Node") {
-    throw invalid("Binding", "", name, [field.invalid("target.kind", binding.target.kind, "must be empty or 'Node'")]);
-  }
-  if (!node) throw invalid("Binding", "", name, [field.required("target.name")]);
-  await store.patch(
-    info.namespace,
-    name,
-    (pod) => {
-      if (pod.metadata.deletionTimestamp) throw errors.conflict(store.gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-      if (pod.spec?.nodeName) throw errors.conflict(store.gr, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
-      pod.spec = { ...pod.spec, nodeName: node };
-      if (binding.metadata?.annotations) pod.metadata.annotations = { ...pod.metadata.annotations, ...binding.metadata.annotations };
-      return pod;
-    },
-    { ...options, subresource: "binding" },
-  );
+  const fieldErrors = validateBinding(binding);
+  if (fieldErrors.length) throw invalid("Binding", "", name, fieldErrors);
+  await store.patch(info.namespace, name, (pod) => applyBinding(pod, binding, now()), { ...options, subresource: "binding" });
 }

@@ -185,6 +185,8 @@ export interface FieldError {
   /** The detail after the type's label, e.g. `must be no more than 63 characters`. */
   detail?: string;
   badValue?: unknown;
+  /** The bad value exactly as upstream prints it (Go's `%#v` for maps and structs), when JSON would differ. */
+  renderedValue?: string;
   /** For NotSupported: the accepted values. */
   supported?: string[];
 }
@@ -211,7 +213,8 @@ function renderBadValue(value: unknown): string {
 export function fieldErrorBody(e: FieldError): string {
   const label = fieldErrorLabel[e.type];
   const showValue = e.type === "FieldValueInvalid" || e.type === "FieldValueNotSupported" || e.type === "FieldValueDuplicate" || e.type === "FieldValueNotFound";
-  let body = showValue && e.badValue !== undefined ? `${label}: ${renderBadValue(e.badValue)}` : label;
+  const value = e.renderedValue ?? (e.badValue !== undefined ? renderBadValue(e.badValue) : undefined);
+  let body = showValue && value !== undefined ? `${label}: ${value}` : label;
   if (e.type === "FieldValueNotSupported" && e.supported?.length) {
     body += `: supported values: ${e.supported.map((s) => JSON.stringify(s)).join(", ")}`;
   } else if (e.detail) {

@@ -49,7 +49,7 @@ export interface RegistryDeps {
 export interface WriteOptions {
   user: UserInfo;
   dryRun?: boolean;
-  /** "" for the main resource, or "status". */
+  /** "" for the main resource, "status", or an internal subresource (e.g. "binding") that writes spec and status. */
   subresource?: string;
 }
 
@@ -271,7 +271,8 @@ export class ResourceStore {
       next = { ...structuredClone(current), status: desired.status };
     } else {
       next = desired;
-      if (this.strategy.subresources?.status) {
+      // The main resource cannot change status; internal subresources (binding) write both.
+      if (subresource === "" && this.strategy.subresources?.status) {
         if (current.status === undefined) delete next.status;
         else next.status = structuredClone(current.status);
       }
@@ -291,13 +292,14 @@ export class ResourceStore {
     }
     meta.resourceVersion = old.resourceVersion;
     if (!meta.uid) meta.uid = old.uid;
-    if (this.strategy.tracksGeneration) {
-      meta.generation = old.generation ?? 1;
-      if (subresource !== "status" && specChanged(next, current)) meta.generation += 1;
-    } else delete meta.generation;
 
     const ctx = this.context(options, this.deps.clock.now());
     const prepErrors = subresource === "" ? (this.strategy.prepareForUpdate?.(next, current, ctx) ?? []) : [];
+    // Generation is judged after defaulting, so a body that omits defaulted fields is no change.
+    if (this.strategy.tracksGeneration) {
+      next.metadata.generation = old.generation ?? 1;
+      if (subresource !== "status" && specChanged(next, current)) next.metadata.generation += 1;
+    } else delete next.metadata.generation;
     const fieldErrors = [
       ...prepErrors,
       ...validateObjectMetaUpdate(next, current, this.strategy),

@@ -9,9 +9,11 @@
  *   replaced by the patch's;
  * - directives: `$patch: replace|delete` on a map (`delete` leaves an empty map), `$patch:
  *   replace|delete` items in merged lists, `$retainKeys`, `$setElementOrder/<list>`,
- *   `$deleteFromPrimitiveList/<list>`;
+ *   `$deleteFromPrimitiveList/<list>`; `$patch: merge` is refused, on maps and in lists, as upstream;
  * - merged lists are ordered as upstream: items named by the patch in the patch's order (or the
- *   `$setElementOrder` list's), interleaved best-effort with server-only items in their live order.
+ *   `$setElementOrder` list's), interleaved best-effort with server-only items in their live order,
+ *   including the effect of Go slice aliasing (an item added where one was deleted is placed by
+ *   the freed live slot).
  *
  * Values the patch adds where the object had nothing (a new member, a new list item, a replaced
  * list or map) keep upstream's handling (nulls pruned from new members, a new map holding `$patch`
@@ -572,46 +574,79 @@ class Merger {
     return stripDirectives(patch) as unknown[];
   }
 
+  /**
+   * mergeSlice. For lists of maps `original` is used as upstream uses its Go slice: deletions shift
+   * items left inside it and new items are appended into the slots they free, so a caller holding
+   * `original` (the `$setElementOrder` path) sees those writes, as upstream's live order does.
+   */
   private mergeSlice(original: unknown[], patch: unknown[], path: readonly string[], mergeKey: string, isDeleteList: boolean): unknown[] {
     if (original.length === 0 && patch.length === 0) return original;
     const kind = sliceElementType(original, patch);
 
-    let merged: unknown[];
-    let patchItems = patch;
-    let live = original;
     if (kind !== "map") {
       if (isDeleteList) return original.filter((v) => !patch.some((d) => goEqual(d, v)));
-      merged = [];
+      const merged: unknown[] = [];
       for (const v of [...original, ...patch]) if (!merged.some((m) => goEqual(m, v))) merged.push(v);
-    } else {
-      if (!mergeKey) throw failure("cannot merge lists without merge key for struct");
-      [live, patchItems] = mergeSliceWithSpecialElements(original, patch, mergeKey);
-      merged = this.mergeSliceWithoutSpecialElements([...live], patchItems, mergeKey, path);
+      const [inPatch, serverOnly] = partition(merged, patch, "");
+      return normalizeElementOrder(inPatch, serverOnly, patch, original, "", kind);
     }
 
-    const [inPatch, serverOnly] = partition(merged, patchItems, kind === "map" ? mergeKey : "");
-    return normalizeElementOrder(inPatch, serverOnly, patchItems, live, kind === "map" ? mergeKey : "", kind);
-  }
-
-  private mergeSliceWithoutSpecialElements(original: unknown[], patch: unknown[], mergeKey: string, path: readonly string[]): unknown[] {
-    for (const item of patch) {
+    if (!mergeKey) throw failure("cannot merge lists without merge key for struct");
+    const list = new GoSlice(original);
+    const patchItems = applySpecialElements(list, patch, mergeKey);
+    const live = list.view();
+    for (const item of patchItems) {
       const v = item as Obj;
       if (!hasOwn(v, mergeKey)) throw noMergeKey(v, mergeKey);
-      const at = findByKey(original, mergeKey, v[mergeKey]);
-      if (at >= 0) original[at] = this.mergeMap(original[at] as Obj, v, path);
-      else original.push(stripDirectives(v));
+      const at = findByKey(list.view(), mergeKey, v[mergeKey]);
+      if (at >= 0) list.set(at, this.mergeMap(list.get(at) as Obj, v, path));
+      else list.append(stripDirectives(v));
     }
-    return original;
+    const merged = list.view();
+    const [inPatch, serverOnly] = partition(merged, patchItems, mergeKey);
+    return normalizeElementOrder(inPatch, serverOnly, patchItems, live, mergeKey, kind);
+  }
+}
+
+/** A Go slice over a shared backing array: enough of len/cap/append to reproduce aliasing. */
+class GoSlice {
+  private length: number;
+  constructor(private backing: unknown[]) {
+    this.length = backing.length;
+  }
+  view(): unknown[] {
+    return this.backing.slice(0, this.length);
+  }
+  get(i: number): unknown {
+    return this.backing[i];
+  }
+  set(i: number, v: unknown): void {
+    this.backing[i] = v;
+  }
+  /** `s = append(s[:i], s[i+1:]...)`. */
+  removeAt(i: number): void {
+    for (let j = i; j < this.length - 1; j++) this.backing[j] = this.backing[j + 1];
+    this.length--;
+  }
+  /** `s = append(s, v)`: in place while the backing array has room, else into a new array. */
+  append(v: unknown): void {
+    if (this.length >= this.backing.length) this.backing = this.view();
+    this.backing[this.length++] = v;
+  }
+  /** `s = other` (a fresh slice). */
+  replace(items: unknown[]): void {
+    this.backing = items;
+    this.length = items.length;
   }
 }
 
 /**
- * mergeSliceWithSpecialElements: applies `$patch: delete` items to the live list; with a
- * `$patch: replace` item the patch's other items become the whole list. Returns [live, patch items].
+ * mergeSliceWithSpecialElements: applies `$patch: delete` items to the live list; a
+ * `$patch: replace` item makes the patch's other items the whole list. Returns the patch items
+ * still to merge.
  */
-function mergeSliceWithSpecialElements(original: unknown[], patch: unknown[], mergeKey: string): [unknown[], unknown[]] {
+function applySpecialElements(list: GoSlice, patch: unknown[], mergeKey: string): unknown[] {
   const plain: unknown[] = [];
-  let live = original;
   let replace = false;
   for (const item of patch) {
     const v = item as Obj;
@@ -622,8 +657,9 @@ function mergeSliceWithSpecialElements(original: unknown[], patch: unknown[], me
     const directive = v[DIRECTIVE];
     if (directive === "delete") {
       if (!hasOwn(v, mergeKey)) throw noMergeKey(v, mergeKey);
-      const value = v[mergeKey];
-      live = live.filter((x) => !(isObject(x) && hasOwn(x, mergeKey) && goEqual(x[mergeKey], value)));
+      for (let at = findByKey(list.view(), mergeKey, v[mergeKey]); at >= 0; at = findByKey(list.view(), mergeKey, v[mergeKey])) {
+        list.removeAt(at);
+      }
     } else if (directive === "replace") {
       replace = true;
     } else if (directive === "merge") {
@@ -632,8 +668,9 @@ function mergeSliceWithSpecialElements(original: unknown[], patch: unknown[], me
       throw badPatchType(directive, v);
     }
   }
-  if (replace) return [plain.map(stripDirectives), []];
-  return [live, plain];
+  if (!replace) return plain;
+  list.replace(plain.map(stripDirectives));
+  return [];
 }
 
 /**

@@ -1,18 +1,26 @@
 /** Every built-in kind a sandbox serves, in discovery order within each group. */
 import type { KindStrategy } from "../types";
 import { configMapStrategy } from "./configmap";
+import { cronJobStrategy } from "./cronjob";
+import { daemonSetStrategy } from "./daemonset";
+import { deploymentStrategy } from "./deployment";
 import { endpointsStrategy } from "./endpoints";
 import { eventStrategy, eventsV1Strategy } from "./event";
 import { leaseStrategy } from "./lease";
+import { jobStrategy } from "./job";
 import { namespaceStrategy } from "./namespace";
 import { nodeStrategy } from "./node";
+import { podStrategy } from "./pod";
+import { replicaSetStrategy } from "./replicaset";
 import { secretStrategy } from "./secret";
 import { serviceStrategy } from "./service";
 import { serviceAccountStrategy } from "./serviceaccount";
+import { statefulSetStrategy } from "./statefulset";
 
 export const builtinKinds: readonly KindStrategy[] = [
   namespaceStrategy,
   nodeStrategy,
+  podStrategy,
   serviceStrategy,
   endpointsStrategy,
   configMapStrategy,
@@ -21,4 +29,10 @@ export const builtinKinds: readonly KindStrategy[] = [
   eventStrategy,
   eventsV1Strategy,
   leaseStrategy,
+  deploymentStrategy,
+  replicaSetStrategy,
+  statefulSetStrategy,
+  daemonSetStrategy,
+  jobStrategy,
+  cronJobStrategy,
 ];

@@ -114,14 +114,41 @@ function goQuantity(q: Quantity): string {
   return `resource.Quantity{i:resource.int64Amount{value:${q.mantissa}, scale:${q.exponent}}, d:resource.infDecAmount{Dec:(*inf.Dec)(nil)}, s:${goQuote(q.original ?? "")}, Format:${goQuote(q.format)}}`;
 }
 
-/** A rough Go literal of a JSON value, for diffs and struct dumps. */
-function goLiteral(v: unknown): string {
+/** JSON fields that are Go maps (their keys are data, not field names). */
+const mapFields = new Set([
+  "labels",
+  "annotations",
+  "nodeSelector",
+  "matchLabels",
+  "limits",
+  "requests",
+  "overhead",
+  "data",
+  "binaryData",
+  "volumeAttributes",
+  "parameters",
+  "capacity",
+  "allocatable",
+]);
+
+/**
+ * A rough Go literal of a JSON value, for diffs and struct dumps: `cmp` as go-cmp reports
+ * (`{Name: "x"}`), `fmt` as `%#v` prints (`{Name:"x"}`). Field names are the JSON names
+ * capitalised; maps keep their keys.
+ */
+function goLiteral(v: unknown, mode: "cmp" | "fmt" = "cmp", key?: string): string {
+  const sep = mode === "cmp" ? ": " : ":";
   if (v === undefined || v === null) return "nil";
   if (typeof v === "string") return goQuote(v);
   if (typeof v === "number" || typeof v === "boolean") return String(v);
-  if (Array.isArray(v)) return `{${v.map(goLiteral).join(", ")}}`;
-  return `{${Object.keys(v as Obj)
-    .map((k) => `${goFieldName(k)}: ${goLiteral((v as Obj)[k])}`)
+  if (Array.isArray(v)) return `{${v.map((x) => goLiteral(x, mode)).join(", ")}}`;
+  const o = v as Obj;
+  if (key !== undefined && mapFields.has(key)) {
+    const entries = goSortedKeys(o).map((k) => `${goQuote(k)}${sep}${goLiteral(o[k], mode)}`);
+    return mode === "fmt" ? `map[string]string{${entries.join(", ")}}` : `{${entries.join(", ")}}`;
+  }
+  return `{${Object.keys(o)
+    .map((k) => `${goFieldName(k)}${sep}${goLiteral(o[k], mode, k)}`)
     .join(", ")}}`;
 }
 
@@ -130,6 +157,7 @@ const goFieldNames: Record<string, string> = {
   dnsConfig: "DNSConfig",
   hostIPC: "HostIPC",
   hostPID: "HostPID",
+  metadata: "ObjectMeta",
   os: "OS",
   setHostnameAsFQDN: "SetHostnameAsFQDN",
   podIP: "PodIP",
@@ -515,6 +543,10 @@ export function defaultPodSpec(spec: unknown, options: { pod?: boolean } = {}): 
       }
     }
   }
+  // v1's deprecated serviceAccount mirrors serviceAccountName (both ways, as the conversions do).
+  if (!str(spec.serviceAccountName) && str(spec.serviceAccount)) spec.serviceAccountName = spec.serviceAccount;
+  if (str(spec.serviceAccountName)) spec.serviceAccount = spec.serviceAccountName;
+  else delete spec.serviceAccount;
   if (!spec.dnsPolicy) spec.dnsPolicy = "ClusterFirst";
   if (!spec.restartPolicy) spec.restartPolicy = "Always";
   if (spec.securityContext === undefined || spec.securityContext === null) spec.securityContext = {};
@@ -1780,7 +1812,7 @@ export function podSpecDiff(oldSpec: unknown, newSpec: unknown): string {
   };
   const render = (k: string, v: unknown) => {
     if (v === undefined || v === null) return "nil";
-    return pointerFields.has(k) ? `&${goLiteral(v)}` : goLiteral(v);
+    return pointerFields.has(k) ? `&${goLiteral(v, "cmp", k)}` : goLiteral(v, "cmp", k);
   };
   for (const k of podSpecFieldOrder) {
     if (deepEqual(a[k] ?? null, b[k] ?? null)) {
@@ -1856,9 +1888,7 @@ export function immutableValue(next: unknown, old: unknown, path: string, render
 /** A rough `%#v` of a JSON object as an internal Go struct (`core.PodTemplateSpec{...}`). */
 export function goStruct(typeName: string, value: unknown): string {
   if (!isRecord(value)) return "null";
-  return `${typeName}{${Object.keys(value)
-    .map((k) => `${goFieldName(k)}:${goLiteral(value[k])}`)
-    .join(", ")}}`;
+  return `${typeName}${goLiteral(value, "fmt")}`;
 }
 
 /**

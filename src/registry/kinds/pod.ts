@@ -19,9 +19,11 @@ import {
   validateContainersOnlyForPod,
   validatePodSpec,
   validatePodSpecificAnnotations,
+  validateIP,
   validateTolerations,
   type Obj,
 } from "./pod-template";
+import { isQualifiedName, nameIsDNSSubdomain } from "../../apiserver/names";
 import { addQuantities, compareQuantities, quantityFromJSON, type Quantity } from "./quantity";
 
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
@@ -310,6 +312,60 @@ function selectableFields(obj: KObject): Record<string, string> {
     "status.podIP": podIPs.length > 0 && isRecord(podIPs[0]) ? str(podIPs[0].ip) : "",
     "status.nominatedNodeName": str(status.nominatedNodeName),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deletion and status writes (helpers for the store; pure)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * CheckGracefulDelete: the grace period a DELETE of `pod` gets. Unbound and finished pods go at
+ * once; otherwise the request's value or spec.terminationGracePeriodSeconds; negative means 1.
+ */
+export function podDeletionGracePeriod(pod: KObject, requested?: number): number {
+  const spec: Obj = isRecord(pod.spec) ? pod.spec : {};
+  const phase = isRecord(pod.status) ? pod.status.phase : undefined;
+  let period = requested ?? (typeof spec.terminationGracePeriodSeconds === "number" ? spec.terminationGracePeriodSeconds : 0);
+  if (!str(spec.nodeName)) period = 0;
+  if (phase === "Failed" || phase === "Succeeded") period = 0;
+  return period < 0 ? 1 : period;
+}
+
+/** podStatusStrategy.PrepareForUpdate's extra: the QoS class is backfilled when a writer drops it. */
+export function preparePodStatusUpdate(next: KObject, old: KObject): void {
+  if (!isRecord(next.status)) next.status = {};
+  if (!next.status.qosClass && isRecord(old.status) && old.status.qosClass) next.status.qosClass = old.status.qosClass;
+}
+
+/** The checks of ValidatePodStatusUpdate that concern a status write (QoS, nominated node, IPs, terminal containers). */
+export function validatePodStatusUpdate(next: KObject, old: KObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const status: Obj = isRecord(next.status) ? next.status : {};
+  const oldStatus: Obj = isRecord(old.status) ? old.status : {};
+  arr(status.conditions).forEach((c, i) => {
+    const type = isRecord(c) ? str(c.type) : "";
+    if (["PodScheduled", "Ready", "Initialized"].includes(type)) return;
+    for (const msg of isQualifiedName(type)) errs.push(field.invalid(`metadata.conditions[${i}].Type`, type, msg));
+  });
+  const nominated = str(status.nominatedNodeName);
+  if (nominated && nominated !== oldStatus.nominatedNodeName) {
+    for (const msg of nameIsDNSSubdomain(nominated, false)) errs.push(field.invalid("status.nominatedNodeName", nominated, msg));
+  }
+  if ((status.qosClass ?? "") !== (oldStatus.qosClass ?? "")) errs.push(field.invalid("status.qosClass", status.qosClass ?? "", "field is immutable"));
+  const restartPolicy = isRecord(old.spec) ? str(old.spec.restartPolicy) : "";
+  if (restartPolicy !== "Always") {
+    arr(oldStatus.containerStatuses).forEach((cs, i) => {
+      if (!isRecord(cs) || !isRecord(cs.state) || !isRecord(cs.state.terminated)) return;
+      if ((cs.state.terminated.exitCode ?? 0) !== 0 && restartPolicy === "OnFailure") return;
+      for (const n of arr(status.containerStatuses)) {
+        if (isRecord(n) && n.name === cs.name && !(isRecord(n.state) && isRecord(n.state.terminated))) {
+          errs.push(field.forbidden(`status.containerStatuses[${i}].state`, "may not be transitioned to non-terminated state"));
+        }
+      }
+    });
+  }
+  arr(status.podIPs).forEach((ip, i) => errs.push(...validateIP(`status.podIPs[${i}]`, isRecord(ip) ? str(ip.ip) : "")));
+  return errs;
 }
 
 // ---------------------------------------------------------------------------------------------
