@@ -5,7 +5,7 @@
 import type { Clock } from "../registry/clock";
 import type { Registry } from "../registry/registry";
 import { buildSelection } from "../registry/selection";
-import type { DeleteOptions, ListResult, ResourceStore, WriteOptions } from "../registry/store";
+import { parseResourceVersion, type DeleteOptions, type ListResult, type ResourceStore, type WriteOptions } from "../registry/store";
 import type { KObject, UserInfo } from "../registry/types";
 import { decodeObject, parseJson, readBody } from "./body";
 import { responseShape, type ResponseShape } from "./negotiate";
@@ -13,7 +13,8 @@ import { patchFunction } from "./patch";
 import { parseQueryBool, parseQueryInt64 } from "./query";
 import type { ResourceRequest } from "./request-info";
 import { applyScale, toScale } from "./scale";
-import { errors, field, invalid, successStatus } from "./status";
+import { errors, field, invalid, StatusError, type FieldError } from "./status";
+import { escapeFieldValue, parseFieldSelector } from "./selectors/fields";
 import { parseIncludeObject, partialObjectMetadata, toTable } from "./table";
 import { watchResponse } from "./watch";
 import { applyBinding, validateBinding } from "../registry/kinds/pod";
@@ -53,6 +54,7 @@ export async function serveResource(info: ResourceRequest, request: Request, ctx
       return render(store.get(info.namespace, info.name));
 
     case "list": {
+      validateListOptions(query, false);
       const result = store.list(info.namespace, {
         selection: buildSelection(store.strategy, query.get("labelSelector"), query.get("fieldSelector")),
         limit: parseQueryInt64(query.get("limit")),
@@ -73,7 +75,9 @@ export async function serveResource(info: ResourceRequest, request: Request, ctx
 
     case "update": {
       const body = decodeObject(await readBody(request), request.headers.get("content-type"), store.strategy.kind);
-      return render(await store.update(info.namespace, info.name, body as KObject, writeOptions));
+      // A PUT that creates (kinds that allow create on update) answers 201, as upstream.
+      const existed = !store.strategy.allowCreateOnUpdate || exists(store, info.namespace, info.name);
+      return render(await store.update(info.namespace, info.name, body as KObject, writeOptions), existed ? 200 : 201);
     }
 
     case "patch": {
@@ -85,7 +89,7 @@ export async function serveResource(info: ResourceRequest, request: Request, ctx
       const options = await deleteOptions(request, query, ctx.user);
       const result = await store.delete(info.namespace, info.name, options);
       if (!result.deleted || store.strategy.returnDeletedObject) return render(result.object);
-      return json(successStatus({ name: info.name, group: store.strategy.group, kind: store.strategy.resource, uid: result.object.metadata.uid }));
+      return json(deletedStatus(store, info.name, result.object.metadata.uid));
     }
 
     case "deletecollection": {
@@ -97,6 +101,25 @@ export async function serveResource(info: ResourceRequest, request: Request, ctx
       );
       return respondList(store, { items: deleted, resourceVersion: String(store.revision) }, "object", query, now());
     }
+  }
+}
+
+/**
+ * The generic store's answer to an immediate delete: a Success Status with no code, whose
+ * `details.kind` is the plural resource and whose `details.group` is omitted for the core group.
+ */
+function deletedStatus(store: ResourceStore, name: string, uid: string | undefined) {
+  const { group, resource } = store.strategy;
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name, ...(group ? { group } : {}), kind: resource, uid } };
+}
+
+function exists(store: ResourceStore, namespace: string, name: string): boolean {
+  try {
+    store.get(namespace, name);
+    return true;
+  } catch (e) {
+    if (e instanceof StatusError && e.code === 404) return false;
+    throw e;
   }
 }
 
@@ -131,7 +154,9 @@ async function deleteOptions(request: Request, query: URLSearchParams, user: Use
 
 function respondObject(store: ResourceStore, obj: KObject, shape: ResponseShape, query: URLSearchParams, now: Date, status: number): Response {
   if (shape === "table") {
-    return json(toTable(store.strategy, [obj], { now, include: parseIncludeObject(query.get("includeObject")), withColumns: true }), status);
+    // A one-object Table carries the object's resourceVersion, as upstream's table generators do.
+    const listMeta = { resourceVersion: obj.metadata.resourceVersion };
+    return json(toTable(store.strategy, [obj], { now, include: parseIncludeObject(query.get("includeObject")), withColumns: true, listMeta }), status);
   }
   if (shape === "metadata") return json(partialObjectMetadata(obj), status);
   return json(obj, status);
@@ -150,20 +175,64 @@ function respondList(store: ResourceStore, result: ListResult, shape: ResponseSh
   return json({ kind: `${store.strategy.kind}List`, apiVersion: store.apiVersion, metadata: listMeta, items: result.items });
 }
 
+/**
+ * A watch on an object's own path (`…/configmaps/x?watch=1`, `/api/v1/watch/…/x`) selects that
+ * name, as upstream's ListResource does; a field selector may only repeat it.
+ */
+function namedFieldSelector(name: string, fieldSelector: string | null): string | null {
+  if (!name) return fieldSelector;
+  if (!fieldSelector || parseFieldSelector(fieldSelector).empty()) return `metadata.name=${escapeFieldValue(name)}`;
+  if (parseFieldSelector(fieldSelector).requiresExactMatch("metadata.name") !== name) {
+    throw errors.badRequest("fieldSelector metadata.name doesn't match requested name");
+  }
+  return fieldSelector;
+}
+
+/**
+ * ValidateListOptions (k8s.io/apimachinery/pkg/apis/meta/internalversion/validation): 422 Invalid
+ * `ListOptions.meta.k8s.io "" is invalid: …`. A watch-list client falls back to LIST+WATCH on it.
+ */
+function validateListOptions(query: URLSearchParams, isWatch: boolean): void {
+  const match = query.get("resourceVersionMatch") ?? "";
+  const resourceVersion = query.get("resourceVersion") ?? "";
+  const hasContinue = (query.get("continue") ?? "") !== "";
+  const hasSendInitialEvents = query.has("sendInitialEvents");
+  const errs: FieldError[] = [];
+  if (isWatch) {
+    if (hasSendInitialEvents && match !== "NotOlderThan") {
+      errs.push(field.forbidden("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"));
+    }
+    if (match) {
+      if (!hasSendInitialEvents) errs.push(field.forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
+      if (match !== "NotOlderThan") errs.push(field.notSupported("resourceVersionMatch", match, ["NotOlderThan"]));
+      if (hasContinue) errs.push(field.forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+    }
+  } else {
+    if (match) {
+      if (!resourceVersion) errs.push(field.forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+      if (hasContinue) errs.push(field.forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+      if (match !== "Exact" && match !== "NotOlderThan") errs.push(field.notSupported("resourceVersionMatch", match, ["Exact", "NotOlderThan", ""]));
+      if (match === "Exact" && resourceVersion === "0") errs.push(field.forbidden("resourceVersionMatch", 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+    }
+    if (hasSendInitialEvents) errs.push(field.forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list"));
+  }
+  if (errs.length) throw invalid("ListOptions", "meta.k8s.io", "", errs);
+}
+
 /** A server-chosen watch lifetime when the client names none: 30–60 minutes, as kube-apiserver. */
 function defaultWatchSeconds(): number {
   return 1800 + Math.floor(Math.random() * 1800);
 }
 
 function serveWatch(store: ResourceStore, info: ResourceRequest, query: URLSearchParams, shape: ResponseShape, ctx: ResourceContext): Response {
-  const selection = buildSelection(store.strategy, query.get("labelSelector"), query.get("fieldSelector"));
-  const sendInitialEvents = parseQueryBool(query.get("sendInitialEvents"));
-  const resourceVersionMatch = query.get("resourceVersionMatch");
-  if (sendInitialEvents && resourceVersionMatch !== "NotOlderThan") {
-    throw invalid("ListOptions", "meta.k8s.io", "", [
-      field.forbidden("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"),
-    ]);
-  }
+  const selection = buildSelection(store.strategy, query.get("labelSelector"), namedFieldSelector(info.name, query.get("fieldSelector")));
+  validateListOptions(query, true);
+  const resourceVersion = query.get("resourceVersion") || undefined;
+  if (resourceVersion !== undefined) parseResourceVersion(resourceVersion);
+  // sendInitialEvents defaults to true for resourceVersion "" or "0" and to false otherwise; only
+  // an explicit request (watch-list) ends the initial events with the annotated BOOKMARK.
+  const explicitInitialEvents = query.has("sendInitialEvents");
+  const sendInitialEvents = explicitInitialEvents ? parseQueryBool(query.get("sendInitialEvents")) : !resourceVersion || resourceVersion === "0";
   const allowBookmarks = parseQueryBool(query.get("allowWatchBookmarks"));
   const timeoutSeconds = parseQueryInt64(query.get("timeoutSeconds")) || defaultWatchSeconds();
   const include = parseIncludeObject(query.get("includeObject"));
@@ -172,13 +241,17 @@ function serveWatch(store: ResourceStore, info: ResourceRequest, query: URLSearc
     store,
     namespace: info.namespace,
     selection,
-    resourceVersion: query.get("resourceVersion") ?? undefined,
+    resourceVersion,
     sendInitialEvents,
+    initialEventsEndBookmark: explicitInitialEvents && sendInitialEvents && allowBookmarks,
     allowBookmarks,
     timeoutSeconds,
     bookmarkIntervalMs: 10_000,
     encodeObject(object, first) {
-      if (shape === "table") return toTable(store.strategy, [object], { now: new Date(ctx.clock.now()), include, withColumns: first });
+      if (shape === "table") {
+        const listMeta = { resourceVersion: object.metadata.resourceVersion };
+        return toTable(store.strategy, [object], { now: new Date(ctx.clock.now()), include, withColumns: first, listMeta });
+      }
       if (shape === "metadata") return partialObjectMetadata(object);
       return object;
     },
@@ -224,7 +297,8 @@ async function serveSubresource(store: ResourceStore, info: ResourceRequest, req
   if (sub === "binding" && strategy.group === "" && strategy.resource === "pods" && verb === "create") {
     const binding = decodeObject(await readBody(request), contentType, "Binding") as KObject;
     await bindPod(store, info, binding, writeOptions, () => new Date(ctx.clock.now()));
-    return json(successStatus({}), 201);
+    // BindingREST returns a bare Success Status; the create handler fills in code 201.
+    return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
   }
 
   await request.body?.cancel();

@@ -3,7 +3,8 @@
  * reordering (events are delivered synchronously by the store at commit time).
  *
  * Starts: no resourceVersion or "0" → synthetic ADDED for every current object, then changes;
- * `sendInitialEvents=true` → the same, followed by a BOOKMARK annotated `k8s.io/initial-events-end`;
+ * `sendInitialEvents=true` → the same, followed by a BOOKMARK annotated `k8s.io/initial-events-end`
+ * (`sendInitialEvents=false` → no initial events, from the given or the latest resourceVersion);
  * resourceVersion N → changes after N (410 Expired as an ERROR event when N is compacted).
  */
 import type { ObjectEvent, ResourceStore } from "../registry/store";
@@ -16,7 +17,10 @@ export interface WatchRequest {
   namespace: string;
   selection: Selection;
   resourceVersion?: string;
+  /** Synthetic ADDED events for the current state first (the default for resourceVersion "" and "0"). */
   sendInitialEvents: boolean;
+  /** After the initial events, a BOOKMARK annotated `k8s.io/initial-events-end` (watch-list). */
+  initialEventsEndBookmark: boolean;
   allowBookmarks: boolean;
   /** Seconds until the server ends the watch. */
   timeoutSeconds: number;
@@ -53,6 +57,10 @@ export function watchResponse(req: WatchRequest): Response {
     req.onClose?.();
   };
 
+  // A client that goes away cancels the readable side, which errors the writable side: end the
+  // watch at once (releasing its slot) rather than at the next event or the timeout.
+  writer.closed.catch(() => close());
+
   const send = (payload: unknown) => {
     if (closed) return;
     const bytes = encoder.encode(JSON.stringify(payload) + "\n");
@@ -81,13 +89,14 @@ export function watchResponse(req: WatchRequest): Response {
   try {
     let after: number;
     const rv = req.resourceVersion;
-    if (req.sendInitialEvents || !rv || rv === "0") {
+    if (req.sendInitialEvents) {
       const list = req.store.list(req.namespace, { selection: req.selection });
       for (const object of list.items) sendEvent({ type: "ADDED", object });
       after = Number(list.resourceVersion);
-      if (req.sendInitialEvents && req.allowBookmarks) bookmark({ "k8s.io/initial-events-end": "true" });
+      if (req.initialEventsEndBookmark) bookmark({ "k8s.io/initial-events-end": "true" });
     } else {
-      after = Number(rv);
+      // sendInitialEvents=false without a resourceVersion starts at the most recent state.
+      after = rv && rv !== "0" ? Number(rv) : req.store.revision;
     }
     cancelWatch = req.store.watch(req.namespace, after, req.selection, sendEvent);
   } catch (e) {

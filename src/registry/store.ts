@@ -38,7 +38,11 @@ export const defaultLimits: StoreLimits = { maxObjectBytes: 1024 * 1024, maxObje
 export type NamespacePhase = "Active" | "Terminating" | "Missing";
 
 export interface RegistryDeps {
-  backend: Backend & { getStaged?<V>(key: string): KeyValue<V> | null };
+  backend: Backend & {
+    getStaged?<V>(key: string): KeyValue<V> | null;
+    /** Resolves once the key's staged write is durable or aborted. */
+    settled?(key: string): Promise<void>;
+  };
   clock: Clock;
   ids: Ids;
   allocator: AddressAllocator;
@@ -237,7 +241,7 @@ export class ResourceStore {
   ): Promise<KObject> {
     const key = this.key(namespace, name);
     for (let attempt = 0; ; attempt++) {
-      const kv = this.readLatest(key);
+      const kv = await this.readForUpdate(key);
       if (!kv) throw errors.notFound(this.gr, name);
       const current = this.decode(kv);
       const desired = this.checkBody(desiredFrom(structuredClone(current)));
@@ -294,11 +298,16 @@ export class ResourceStore {
     if (!meta.uid) meta.uid = old.uid;
 
     const ctx = this.context(options, this.deps.clock.now());
+    const baseGeneration = old.generation ?? 1;
+    // Clients cannot set the generation; a strategy may bump it (from this base) for more than
+    // spec changes, e.g. a Deployment's annotations, which upstream copies to its ReplicaSets.
+    if (this.strategy.tracksGeneration) meta.generation = baseGeneration;
     const prepErrors = subresource === "" ? (this.strategy.prepareForUpdate?.(next, current, ctx) ?? []) : [];
     // Generation is judged after defaulting, so a body that omits defaulted fields is no change.
     if (this.strategy.tracksGeneration) {
-      next.metadata.generation = old.generation ?? 1;
-      if (subresource !== "status" && specChanged(next, current)) next.metadata.generation += 1;
+      const strategyBumped = subresource === "" && (next.metadata.generation ?? baseGeneration) > baseGeneration;
+      const bump = subresource !== "status" && (strategyBumped || specChanged(next, current));
+      next.metadata.generation = baseGeneration + (bump ? 1 : 0);
     } else delete next.metadata.generation;
     const fieldErrors = [
       ...prepErrors,
@@ -315,7 +324,7 @@ export class ResourceStore {
   async delete(namespace: string, name: string, options: DeleteOptions): Promise<DeleteResult> {
     const key = this.key(namespace, name);
     for (let attempt = 0; ; attempt++) {
-      const kv = this.readLatest(key);
+      const kv = await this.readForUpdate(key);
       if (!kv) throw errors.notFound(this.gr, name);
       const current = this.decode(kv);
       const pre = options.preconditions;
@@ -420,6 +429,15 @@ export class ResourceStore {
   private readLatest(key: string): KeyValue<KObject> | null {
     const backend = this.deps.backend;
     return backend.getStaged ? backend.getStaged<KObject>(key) : backend.get<KObject>(key);
+  }
+
+  /**
+   * The durable value of a key for a read-modify-write, after any write of it still in flight:
+   * clients decide from durable state, so a write in flight turns into one conflict, not a spin.
+   */
+  private async readForUpdate(key: string): Promise<KeyValue<KObject> | null> {
+    await this.deps.backend.settled?.(key);
+    return this.readLatest(key);
   }
 
   /** The object as clients see it: this kind's version, with its resourceVersion. */

@@ -6,7 +6,7 @@ import { ApiServer } from "../apiserver/app";
 import { errors } from "../apiserver/status";
 import { type Clock, type Ids } from "../registry/clock";
 import { Registry } from "../registry/registry";
-import { defaultLimits, type NamespacePhase, type StoreLimits } from "../registry/store";
+import { defaultLimits, type NamespacePhase, type RegistryDeps, type StoreLimits } from "../registry/store";
 import { builtinKinds } from "../registry/kinds";
 import type { KObject, UserInfo } from "../registry/types";
 import type { Backend, KeyValue } from "../storage/backend";
@@ -28,7 +28,7 @@ export interface SandboxRecord {
 }
 
 export interface SandboxDeps {
-  backend: Backend & { getStaged?<V>(key: string): KeyValue<V> | null };
+  backend: RegistryDeps["backend"];
   clock: Clock;
   ids: Ids;
   limits?: Partial<StoreLimits>;

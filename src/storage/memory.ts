@@ -58,6 +58,8 @@ export class MemoryBackend implements Backend {
   private inFlight = false;
   private flushScheduled = false;
   private idleWaiters: (() => void)[] = [];
+  /** Callers waiting for a key's staged write to become durable (or be aborted). */
+  private keyWaiters = new Map<string, (() => void)[]>();
   private readonly counters = { batches: 0, writes: 0, failedBatches: 0 };
 
   private readonly watchers = new Set<WatchState>();
@@ -248,6 +250,26 @@ export class MemoryBackend implements Backend {
     });
   }
 
+  /**
+   * Resolves once the key has no write that is staged but not yet durable (it committed or was
+   * aborted). Read-modify-write loops wait here instead of racing a commit in flight.
+   */
+  settled(key: string): Promise<void> {
+    if (!this.staged.has(key)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiters = this.keyWaiters.get(key);
+      if (waiters) waiters.push(resolve);
+      else this.keyWaiters.set(key, [resolve]);
+    });
+  }
+
+  private wakeKey(key: string): void {
+    const waiters = this.keyWaiters.get(key);
+    if (!waiters) return;
+    this.keyWaiters.delete(key);
+    for (const wake of waiters) wake();
+  }
+
   /** Resolves once no write is staged or in flight. */
   whenIdle(): Promise<void> {
     if (!this.inFlight && !this.flushScheduled && this.queue.length === 0) return Promise.resolve();
@@ -316,7 +338,10 @@ export class MemoryBackend implements Backend {
       }
       this.durableRevision = event.revision;
       this.history.append(event);
-      if (this.staged.get(key)?.revision === event.revision) this.staged.delete(key);
+      if (this.staged.get(key)?.revision === event.revision) {
+        this.staged.delete(key);
+        this.wakeKey(key);
+      }
       for (const watcher of this.watchers) this.deliver(watcher, event);
     }
     for (const pending of batch) pending.resolve();
@@ -327,6 +352,7 @@ export class MemoryBackend implements Backend {
     const later = this.queue;
     this.queue = [];
     this.staged.clear();
+    for (const key of [...this.keyWaiters.keys()]) this.wakeKey(key);
     this.stagedRevision = this.durableRevision;
     for (const pending of batch) pending.reject(failure);
     const aborted = new StorageError("write aborted: an earlier write it was queued behind failed to commit", { cause: failure });

@@ -27,13 +27,16 @@ interface Event {
   object: { data?: { count?: string }; metadata: { resourceVersion: string } };
 }
 
-/** Reads watch events until `enough` returns true, then closes the stream. */
-async function readEvents(res: Response, enough: (events: Event[]) => boolean): Promise<Event[]> {
+/** Reads watch events until `enough` returns true or no event arrives for `idleMs`, then closes the stream. */
+async function readEvents(res: Response, enough: (events: Event[]) => boolean, idleMs = 3000): Promise<Event[]> {
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   const events: Event[] = [];
   let buffer = "";
   while (!enough(events)) {
-    const { value, done } = await reader.read();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<{ done: true; value: undefined }>((resolve) => (timer = setTimeout(() => resolve({ done: true, value: undefined }), idleMs)));
+    const { value, done } = await Promise.race([reader.read(), idle]);
+    clearTimeout(timer);
     if (done) break;
     buffer += value;
     let nl;
@@ -42,12 +45,12 @@ async function readEvents(res: Response, enough: (events: Event[]) => boolean): 
       buffer = buffer.slice(nl + 1);
     }
   }
-  await reader.cancel();
+  reader.cancel().catch(() => {});
   return events;
 }
 
 describe("concurrent read-modify-write", () => {
-  it("16 clients end with a count equal to their successful updates, and a watcher sees each once, in order", async () => {
+  it("16 clients end with a count equal to their successful updates, and a watcher sees each once, in order", { timeout: 60_000 }, async () => {
     const kube = await sandbox();
     const cm = "/api/v1/namespaces/default/configmaps";
     const created = await kube(cm, { method: "POST", body: JSON.stringify({ metadata: { name: "counter" }, data: { count: "0" } }) });
