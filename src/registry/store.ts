@@ -14,7 +14,7 @@ import {
   type KeyValue,
   type WatchEvent,
 } from "../storage/backend";
-import { errors, invalid, StatusError, type FieldError } from "../apiserver/status";
+import { errors, invalid, StatusError, type FieldError, type Status } from "../apiserver/status";
 import type { Clock, Ids } from "./clock";
 import { formatTime } from "./clock";
 import { continueExpiredMessage, decodeContinue, encodeContinue } from "./continue-token";
@@ -117,7 +117,8 @@ export class ResourceStore {
     let startAfter: string | undefined;
     if (options.continueToken) {
       const point = decodeContinue(options.continueToken);
-      revision = point.revision;
+      // -1: the token an expired continue hands out, which continues at the latest state.
+      revision = point.revision < 0 ? undefined : point.revision;
       startAfter = point.startAfter;
     } else if (options.resourceVersionMatch === "Exact" && options.resourceVersion) {
       revision = parseResourceVersion(options.resourceVersion);
@@ -135,7 +136,8 @@ export class ResourceStore {
       page = backend.list<KObject>({ prefix: listPrefix(this.strategy, namespace), revision, startAfter });
     } catch (e) {
       if (e instanceof ExpiredError) {
-        throw options.continueToken ? errors.expired(continueExpiredMessage) : errors.expired(e.message);
+        if (startAfter !== undefined) throw new ExpiredContinueError(encodeContinue({ revision: -1, startAfter }));
+        throw errors.expired(e.message);
       }
       throw e;
     }
@@ -514,6 +516,21 @@ export class ResourceStore {
 
   private invalid(obj: KObject, fieldErrors: FieldError[]): StatusError {
     return invalid(this.strategy.kind, this.strategy.group, obj.metadata.name ?? "", fieldErrors);
+  }
+}
+
+/**
+ * 410 Expired for a continue token whose snapshot is compacted. As upstream's etcd3 store
+ * (handleCompactedErrorForPaging), the Status's list metadata carries a token that continues
+ * after the same key at the latest state, which the message offers.
+ */
+class ExpiredContinueError extends StatusError {
+  constructor(readonly continueToken: string) {
+    super(410, "Expired", continueExpiredMessage);
+  }
+
+  override toStatus(): Status {
+    return { ...super.toStatus(), metadata: { continue: this.continueToken } as unknown as Status["metadata"] };
   }
 }
 
