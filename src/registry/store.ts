@@ -251,7 +251,7 @@ export class ResourceStore {
       if (options.dryRun) return next;
       if (isDeepEqual(stripVolatile(next), stripVolatile(current))) return current;
       try {
-        if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length)) {
+        if (next.metadata.deletionTimestamp && !this.deletionHeld(next)) {
           const removed = await this.deps.backend.delete<KObject>(key, { expectedModRevision: kv.modRevision });
           return this.decode(removed);
         }
@@ -342,10 +342,11 @@ export class ResourceStore {
       }
       const finalizers = deletionFinalizers(current, options);
       try {
-        if (finalizers.length > 0) {
+        if (finalizers.length > 0 || this.strategy.holdsDeletion?.(current)) {
           // Deletion waits for the finalizers; the object stays, marked.
           const marked = structuredClone(current);
-          marked.metadata.finalizers = finalizers;
+          if (finalizers.length > 0) marked.metadata.finalizers = finalizers;
+          this.strategy.prepareForDeletion?.(marked);
           if (!marked.metadata.deletionTimestamp) {
             marked.metadata.deletionTimestamp = formatTime(this.deps.clock.now());
             marked.metadata.deletionGracePeriodSeconds = 0;
@@ -426,6 +427,11 @@ export class ResourceStore {
 
   key(namespace: string, name: string): string {
     return objectKey(this.strategy, namespace, name);
+  }
+
+  /** True while finalizers (the object's or the kind's own) keep a deleted object. */
+  private deletionHeld(obj: KObject): boolean {
+    return (obj.metadata.finalizers?.length ?? 0) > 0 || (this.strategy.holdsDeletion?.(obj) ?? false);
   }
 
   private readLatest(key: string): KeyValue<KObject> | null {

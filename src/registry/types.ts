@@ -140,6 +140,13 @@ export interface KindStrategy extends KindDefinition {
   validateUpdate?(obj: KObject, old: KObject): FieldError[];
   /** Kind-specific selectable fields (beyond metadata.name and metadata.namespace), as upstream's field sets. */
   selectableFields?(obj: KObject): Record<string, string>;
+  /**
+   * Deletion held by the kind itself beyond metadata.finalizers (Namespace: while spec.finalizers
+   * is non-empty). A held object stays, with deletionTimestamp, until this returns false.
+   */
+  holdsDeletion?(obj: KObject): boolean;
+  /** Marks an object whose deletion is held (Namespace: status.phase Terminating). */
+  prepareForDeletion?(obj: KObject): void;
   /** Columns of `kubectl get`; absent → Name + Created At. */
   table?: TableConvention;
 }

@@ -5,7 +5,9 @@
 import { ApiServer } from "../apiserver/app";
 import { errors } from "../apiserver/status";
 import { type Clock, type Ids } from "../registry/clock";
+import { finalizeNamespace } from "../controlplane/namespace-finalizer";
 import { Registry } from "../registry/registry";
+import { selectEverything } from "../registry/selection";
 import { defaultLimits, type NamespacePhase, type RegistryDeps, type StoreLimits } from "../registry/store";
 import { builtinKinds } from "../registry/kinds";
 import type { KObject, UserInfo } from "../registry/types";
@@ -63,7 +65,7 @@ export class Sandbox {
       allocator: createAllocator({
         serviceIPs: () => services().flatMap((s) => (s.spec?.clusterIPs ?? [s.spec?.clusterIP]).filter((ip: unknown) => typeof ip === "string" && ip !== "None")),
         nodePorts: () => services().flatMap((s) => (s.spec?.ports ?? []).map((p: { nodePort?: number }) => p.nodePort).filter((p: unknown) => typeof p === "number")),
-      }),
+      }, () => deps.clock.now()),
       namespacePhase: (ns) => this.namespacePhase(ns),
     });
     this.api = new ApiServer({
@@ -72,6 +74,35 @@ export class Sandbox {
       kubernetesVersion: record.kubernetesVersion,
       authenticate: deps.authenticate,
       openWatch: () => this.openWatch(),
+    });
+    this.watchNamespaceTermination();
+  }
+
+  /**
+   * Finishes namespace deletions in the background: whenever a namespace is Terminating, its
+   * contents are deleted and its finalizer removed (retried while objects with finalizers remain).
+   */
+  private watchNamespaceTermination(): void {
+    const namespaces = this.registry.resource("", "namespaces");
+    const pending = new Set<string>();
+    const finalize = (name: string, attempt = 0) => {
+      if (pending.has(name)) return;
+      pending.add(name);
+      finalizeNamespace(this.registry, name, systemUser)
+        .then((result) => {
+          pending.delete(name);
+          if (result === "waiting" && attempt < 60) setTimeout(() => finalize(name, attempt + 1), 1000);
+        })
+        .catch((e) => {
+          pending.delete(name);
+          console.error(`finalizing namespace ${name} failed`, e);
+        });
+    };
+    for (const ns of namespaces.list("", { selection: selectEverything }).items) {
+      if (ns.metadata.deletionTimestamp) finalize(ns.metadata.name!);
+    }
+    namespaces.watch("", this.deps.backend.revision, selectEverything, (event) => {
+      if (event.type !== "DELETED" && event.object.metadata.deletionTimestamp) finalize(event.object.metadata.name!);
     });
   }
 

@@ -118,5 +118,12 @@ for (const version of versions) {
       expect(r.code).toBe(1);
       expect(r.stderr).toBe('Error from server (NotFound): configmaps "app-config" not found\n');
     });
+
+    it("deletes a namespace together with its contents", () => {
+      expect(ok("delete", "namespace", "demo")).toBe('namespace "demo" deleted\n');
+      const r = run("get", "namespace", "demo");
+      expect(r.stderr).toBe('Error from server (NotFound): namespaces "demo" not found\n');
+      expect(run("get", "cm", "-n", "demo", "-o", "name").stdout).toBe("");
+    });
   });
 }

@@ -416,11 +416,20 @@ describe("create", () => {
     expect(res.body.details).toMatchObject({ name: "Bad_Name", group: "apps", kind: "Deployment" });
   });
 
-  // GAP (namespace lifecycle, outside the apiserver files): DELETE of a Namespace removes it at
-  // once instead of marking it Terminating until its `spec.finalizers: ["kubernetes"]` are
-  // finalized, and nothing deletes its content. Upstream answers creates in a terminating
-  // namespace with 403 and later removes everything in it.
-  it.fails("forbids creates in a terminating namespace", async () => {
+  it("deletes a namespace's contents, then the namespace", async () => {
+    await createNamespace("gone");
+    await c.post(paths.configmaps("gone"), configMap("a"));
+    await c.post(paths.configmaps("gone"), configMap("b"));
+    const del = await c.del("/api/v1/namespaces/gone");
+    expect(del.status).toBe(200);
+    expect(del.body).toMatchObject({ kind: "Namespace", status: { phase: "Terminating" } });
+    expect(del.body.metadata.deletionTimestamp).toBeTruthy();
+    for (let i = 0; i < 100 && (await c.get("/api/v1/namespaces/gone")).status !== 404; i++) await new Promise((r) => setTimeout(r, 5));
+    expect((await c.get("/api/v1/namespaces/gone")).status).toBe(404);
+    expect((await c.get(paths.configmaps("gone"))).body.items).toEqual([]);
+  });
+
+  it("forbids creates in a terminating namespace", async () => {
     await createNamespace("doomed");
     await c.post(paths.configmaps("doomed"), configMap("keep", {}, { finalizers: ["example.com/hold"] }));
     const del = await c.del("/api/v1/namespaces/doomed");
@@ -1593,7 +1602,7 @@ describe("Service ClusterIP allocation", () => {
   // GAP (sandbox allocator, src/sandbox/allocator.ts): addresses are reserved only once the
   // Service is durable, so a create requesting 10.96.0.2 while another is being given 10.96.0.2
   // by the cursor succeeds too: two Services share one ClusterIP.
-  it.fails("does not hand out an address a concurrent create requested", async () => {
+  it("does not hand out an address a concurrent create requested", async () => {
     // The allocator's cursor starts at 10.96.0.2; request that one while others allocate.
     const results = await Promise.all([
       ...Array.from({ length: 3 }, (_, i) => c.post(paths.services(), service(`auto-${i}`))),
@@ -1604,7 +1613,7 @@ describe("Service ClusterIP allocation", () => {
   });
 
   // GAP (same cause): two concurrent creates requesting the same free address both get it.
-  it.fails("gives a requested address to only one of two concurrent creates", async () => {
+  it("gives a requested address to only one of two concurrent creates", async () => {
     const results = await Promise.all([
       c.post(paths.services(), service("one", { clusterIP: "10.100.0.20" })),
       c.post(paths.services(), service("two", { clusterIP: "10.100.0.20" })),
@@ -1643,7 +1652,7 @@ describe("more of upstream's request handling", () => {
   // GAP (kinds): upstream's Lease, Event and Endpoints strategies allow create on update, so
   // `kubectl replace -f lease.yaml` (PUT) on a missing Lease creates it with 201; here no kind sets
   // `allowCreateOnUpdate`, so it is 404. (The handler already answers 201 when a kind sets it.)
-  it.fails("creates a missing Lease on PUT with 201 (AllowCreateOnUpdate)", async () => {
+  it("creates a missing Lease on PUT with 201 (AllowCreateOnUpdate)", async () => {
     const lease = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: "leader" }, spec: { holderIdentity: "me", leaseDurationSeconds: 15 } };
     const res = await c.put("/apis/coordination.k8s.io/v1/namespaces/default/leases/leader", lease);
     expect(res.status).toBe(201);

@@ -2,7 +2,7 @@
  * Wiring in real workerd with real (local) D1: the management API creates sandboxes whose
  * Durable Objects serve the Kubernetes API, persist through D1 and survive eviction.
  */
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -81,6 +81,17 @@ describe("management API", () => {
     const res = await call(`/v1/sandboxes/${sandbox.id}`, { method: "DELETE", headers: ADMIN });
     expect(res.status).toBe(200);
     expect(await countRows(sandbox.id)).toEqual({ sandboxes: 0, revisions: 0, objects: 0 });
+    expect((await sandbox.kube("/api/v1/namespaces")).status).toBe(401);
+  });
+
+  it("is deleted by its own alarm once past its TTL", async () => {
+    const sandbox = await createSandbox({ ttlSeconds: 60 });
+    const stub = env.SANDBOX.get(env.SANDBOX.idFromName(sandbox.id));
+    // The alarm is armed for the expiry; move the expiry into the past and let it fire now.
+    await env.DB.prepare("UPDATE sandboxes SET expires_at = ? WHERE id = ?").bind(Date.now() - 1000, sandbox.id).run();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await countRows(sandbox.id)).toEqual({ sandboxes: 0, revisions: 0, objects: 0 });
+    expect((await call(`/v1/sandboxes/${sandbox.id}`, { headers: ADMIN })).status).toBe(404);
     expect((await sandbox.kube("/api/v1/namespaces")).status).toBe(401);
   });
 

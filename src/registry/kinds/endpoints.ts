@@ -104,6 +104,7 @@ export const endpointsStrategy: KindStrategy = {
   version: "v1",
   kind: "Endpoints",
   resource: "endpoints",
+  allowCreateOnUpdate: true,
   singular: "endpoints",
   namespaced: true,
   shortNames: ["ep"],

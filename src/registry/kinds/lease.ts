@@ -39,6 +39,7 @@ export const leaseStrategy: KindStrategy = {
   version: "v1",
   kind: "Lease",
   resource: "leases",
+  allowCreateOnUpdate: true,
   singular: "lease",
   namespaced: true,
 

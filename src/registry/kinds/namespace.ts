@@ -1,8 +1,9 @@
 /**
  * core/v1 Namespace: Active on create with the `kubernetes` finalizer in spec, the
  * `kubernetes.io/metadata.name` label kept equal to the name, `kubectl get ns` columns.
- * Spec finalizers change only through the finalize subresource (not served here); a plain
- * update keeps the stored ones, as upstream's PrepareForUpdate does.
+ * Spec finalizers change only through the finalize subresource (written by the namespace
+ * finalizer); a plain update keeps the stored ones, as upstream's PrepareForUpdate does.
+ * Deleting a namespace with spec finalizers marks it Terminating until they are gone.
  */
 import { field, type FieldError } from "../../apiserver/status";
 import { isQualifiedName } from "../../apiserver/names";
@@ -54,6 +55,12 @@ export const namespaceStrategy: KindStrategy = {
     if (old.spec?.finalizers !== undefined) spec.finalizers = structuredClone(old.spec.finalizers);
     else delete spec.finalizers;
     setNameLabel(ns);
+  },
+
+  holdsDeletion: (ns) => Array.isArray(ns.spec?.finalizers) && ns.spec.finalizers.length > 0,
+
+  prepareForDeletion(ns) {
+    ns.status = { ...(ns.status ?? {}), phase: "Terminating" };
   },
 
   validate(ns) {
