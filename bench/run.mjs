@@ -4,6 +4,7 @@
  * medians over runs of each run's statistic. Results go to bench/results/foundation.json and a
  * table in BENCHMARKS.md.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
 import path from "node:path";
@@ -178,7 +179,49 @@ async function coldStart(persistTo) {
   return { p50: median(samples), max: Math.max(...samples), n: samples.length, objects: 10_000 };
 }
 
+/** The floor of the harness itself: a Worker route that touches no Durable Object and no D1. */
+async function emptyWorker() {
+  const samples = [];
+  for (let i = 0; i < 500; i++) {
+    const t = performance.now();
+    await (await fetch(`${base}/`)).arrayBuffer();
+    samples.push(performance.now() - t);
+  }
+  const total = 3000;
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next++ < total) await (await fetch(`${base}/`)).arrayBuffer();
+    }),
+  );
+  return { p50: median(samples.slice(50)), p99: quantile(samples.slice(50), 0.99), requestsPerSecond: total / ((performance.now() - t0) / 1000) };
+}
+
+/** The API server's own cost, in-process (bench/in-process.ts): no HTTP, no D1. */
+async function inProcess() {
+  const out = execFileSync(path.join(projectRoot, "node_modules", ".bin", "tsx"), [path.join(projectRoot, "bench", "in-process.ts")], {
+    cwd: projectRoot,
+    encoding: "utf8",
+  });
+  return JSON.parse(out.trim().split("\n").pop());
+}
+
 const benchmarks = [
+  {
+    name: "baseline: empty Worker route through wrangler dev",
+    run: emptyWorker,
+    floor: () => true,
+    floorText: "(context)",
+    show: (r) => `p50 ${round(r.p50, 2)} ms, p99 ${round(r.p99, 2)} ms, ${Math.round(r.requestsPerSecond)} req/s with 16 clients`,
+  },
+  {
+    name: "in-process API server (no HTTP, no D1)",
+    run: inProcess,
+    floor: () => true,
+    floorText: "(context)",
+    show: (r) => `${Math.round(r.createsPerSecond)} creates/s with 16 clients, GET p50 ${round(r.getP50, 3)} ms, p99 ${round(r.getP99, 3)} ms`,
+  },
   { name: "sandbox create", run: sandboxCreate, floor: (r) => r.p50 <= 50, floorText: "p50 ≤ 50 ms", show: (r) => `p50 ${round(r.p50)} ms, p99 ${round(r.p99)} ms` },
   { name: "GET one object", run: getLatency, floor: (r) => r.p50 <= 5, floorText: "p50 ≤ 5 ms", show: (r) => `p50 ${round(r.p50, 2)} ms, p99 ${round(r.p99, 2)} ms` },
   {

@@ -66,13 +66,15 @@ export class D1Backend extends MemoryBackend {
 export async function createD1Backend(db: D1Database, sandboxId: string, options: D1BackendOptions = {}): Promise<D1Backend> {
   const window = options.historyLimit ?? 10_000;
   const [objects, log, prevs, sandbox] = await db.batch(loadStatements(sandboxId, window).map((s) => bind(db, s)));
+  const compactedInD1 = (sandbox!.results[0] as { compacted_revision?: number } | undefined)?.compacted_revision ?? 0;
   const snapshot = snapshotFromRows({
     objects: objects!.results as unknown as ObjectRow[],
     log: log!.results as unknown as LogRow[],
     prevs: prevs!.results as unknown as PrevRow[],
-    compactedRevision: (sandbox!.results[0] as { compacted_revision?: number } | undefined)?.compacted_revision ?? 0,
+    compactedRevision: compactedInD1,
   });
-  return new D1Backend(sandboxId, new D1Persistence(db, sandboxId, options.onStale), snapshot, options);
+  const persistence = new D1Persistence(db, sandboxId, options.onStale, window, compactedInD1);
+  return new D1Backend(sandboxId, persistence, snapshot, options);
 }
 
 /** Removes every row of a sandbox (objects, log, management row) in one batch. */
@@ -91,7 +93,21 @@ class D1Persistence implements Persistence {
     private readonly db: D1Database,
     private readonly sandboxId: string,
     private readonly onStale: ((error: StaleStorageError) => void) | undefined,
+    /** Log rows older than this many revisions are never loaded again: compaction removes them. */
+    private readonly window: number,
+    private compactedInD1: Revision,
   ) {}
+
+  /**
+   * Keeps the log bounded: once it holds two windows of history, rows older than one window are
+   * compacted away, in their own batch after the commit (never delaying a write).
+   */
+  private compactIfDue(revision: Revision): void {
+    const target = revision - this.window;
+    if (target - this.compactedInD1 < this.window) return;
+    this.compactedInD1 = target;
+    this.compact(target).catch((error) => console.error(`sandbox ${this.sandboxId}: compaction at ${target} failed`, error));
+  }
 
   async commit(batch: readonly CommittedWrite[]): Promise<void> {
     if (this.staleError) throw this.staleError;
@@ -106,6 +122,7 @@ class D1Persistence implements Persistence {
     this.stats.commits++;
     this.stats.statements += statements.length;
     this.stats.writes += batch.length;
+    this.compactIfDue(batch[batch.length - 1]!.event.revision);
   }
 
   async compact(revision: Revision): Promise<void> {

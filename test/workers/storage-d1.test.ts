@@ -121,6 +121,20 @@ describe("d1 backend", () => {
     expect(third.list({ prefix: "/" })).toEqual(first.list({ prefix: "/" }));
   });
 
+  it("keeps the revision log bounded by compacting it as writes go on", async () => {
+    const id = newSandbox();
+    await insertSandboxRow(id);
+    const b = await createD1Backend(env.DB, id, { historyLimit: 10 });
+    for (let i = 0; i < 100; i++) await b.update("/registry/configmaps/default/counter", { i }).catch(() => b.create("/registry/configmaps/default/counter", { i }));
+    await new Promise((r) => setTimeout(r, 50)); // compaction runs after the commit that triggers it
+    const { revisions } = await rowCounts(id);
+    expect(revisions).toBeLessThanOrEqual(3 * 10);
+    expect(b.d1Stats.compactions).toBeGreaterThan(0);
+    const reloaded = await createD1Backend(env.DB, id, { historyLimit: 10 });
+    expect(reloaded.get("/registry/configmaps/default/counter")?.value).toEqual({ i: 99 });
+    expect(history(reloaded, reloaded.revision - 5)).toHaveLength(5);
+  });
+
   it("deleteSandboxRows removes every row of the sandbox", async () => {
     const id = newSandbox();
     await insertSandboxRow(id);
