@@ -6,7 +6,7 @@ import { field, type FieldError } from "../../apiserver/status";
 import { age } from "../../apiserver/duration";
 import { formatLabelSelector, type LabelSelectorObject } from "../../apiserver/selectors/labels";
 import type { KindStrategy, KObject, TableColumn } from "../types";
-import { arr, decodeAndDefaultTemplate, deepEqual, isRecord, layoutContainerCells, selectorError, setGeneration, templateContainers, validateNonnegative, type Obj } from "./pod-template";
+import { arr, decodeAndDefaultTemplate, deepEqual, isRecord, layoutContainerCells, selectorError, setGeneration, templateContainers, templateWideColumns, validateNonnegative, type Obj } from "./pod-template";
 import { validateJobSpec } from "./job";
 
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
@@ -225,9 +225,7 @@ const columns: TableColumn[] = [
   { name: "Active", type: "integer", priority: 0, description: "Jobs currently running." },
   { name: "Last Schedule", type: "string", priority: 0, description: "Time since a job was last scheduled." },
   { name: "Age", type: "string", priority: 0, description: "Time since the cron job was created." },
-  { name: "Containers", type: "string", priority: 1, description: "Container names in the job's pod template." },
-  { name: "Images", type: "string", priority: 1, description: "Container images in the job's pod template." },
-  { name: "Selector", type: "string", priority: 1, description: "The label selector of the job template." },
+  ...templateWideColumns("job"),
 ];
 
 function cells(obj: KObject, now: Date): unknown[] {

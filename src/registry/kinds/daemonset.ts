@@ -30,6 +30,7 @@ import {
   validatePositiveIntOrPercent,
   withRenderedValue,
   type Obj,
+  templateWideColumns,
 } from "./pod-template";
 
 export const TEMPLATE_GENERATION_ANNOTATION = "deprecated.daemonset.template.generation";
@@ -149,9 +150,7 @@ const columns: TableColumn[] = [
   { name: "Available", type: "integer", priority: 0, description: "Nodes whose daemon pod has been ready for minReadySeconds." },
   { name: "Node Selector", type: "string", priority: 0, description: "The node selector of the pod template." },
   { name: "Age", type: "string", priority: 0, description: "Time since the daemon set was created." },
-  { name: "Containers", type: "string", priority: 1, description: "Container names in the pod template." },
-  { name: "Images", type: "string", priority: 1, description: "Container images in the pod template." },
-  { name: "Selector", type: "string", priority: 1, description: "The label selector of the daemon set's pods." },
+  ...templateWideColumns("daemon set"),
 ];
 
 function cells(obj: KObject, now: Date): unknown[] {

@@ -23,6 +23,7 @@ import {
   withRenderedValue,
   goIntOrString,
   type Obj,
+  templateWideColumns,
 } from "./pod-template";
 
 const num = (v: unknown): number => (typeof v === "number" ? v : 0);
@@ -113,9 +114,7 @@ const columns: TableColumn[] = [
   { name: "Up-to-date", type: "string", priority: 0, description: "Pods running the current template." },
   { name: "Available", type: "string", priority: 0, description: "Pods ready for at least minReadySeconds." },
   { name: "Age", type: "string", priority: 0, description: "Time since the deployment was created." },
-  { name: "Containers", type: "string", priority: 1, description: "Container names in the pod template." },
-  { name: "Images", type: "string", priority: 1, description: "Container images in the pod template." },
-  { name: "Selector", type: "string", priority: 1, description: "The label selector of the deployment's pods." },
+  ...templateWideColumns("deployment"),
 ];
 
 function cells(obj: KObject, now: Date): unknown[] {

@@ -26,6 +26,7 @@ import {
   validatePodTemplateSpec,
   withRenderedValue,
   type Obj,
+  templateWideColumns,
 } from "./pod-template";
 
 export const JOB_NAME_LABEL = "batch.kubernetes.io/job-name";
@@ -449,9 +450,7 @@ const columns: TableColumn[] = [
   { name: "Completions", type: "string", priority: 0, description: "Succeeded pods out of the completions wanted." },
   { name: "Duration", type: "string", priority: 0, description: "How long the job ran (or has been running)." },
   { name: "Age", type: "string", priority: 0, description: "Time since the job was created." },
-  { name: "Containers", type: "string", priority: 1, description: "Container names in the pod template." },
-  { name: "Images", type: "string", priority: 1, description: "Container images in the pod template." },
-  { name: "Selector", type: "string", priority: 1, description: "The label selector of the job's pods." },
+  ...templateWideColumns("job"),
 ];
 
 /** printJob's STATUS. */

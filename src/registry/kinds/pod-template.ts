@@ -22,7 +22,7 @@ import {
 } from "../../apiserver/names";
 import { labelSelectorAsSelector, validateLabelSelector, type LabelSelector, type LabelSelectorObject } from "../../apiserver/selectors/labels";
 import { goQuote } from "../../apiserver/query";
-import type { KObject } from "../types";
+import type { KObject, TableColumn } from "../types";
 import {
   QuantityError,
   canonicalQuantity,
@@ -1502,32 +1502,16 @@ function validateDNSConfig(dnsConfig: unknown, dnsPolicy: string, path: string):
   return errs;
 }
 
-/** ValidateLabelSelector for selectors embedded in a PodSpec (affinity, spreading). */
+/** ValidateLabelSelector for selectors embedded in a PodSpec (affinity, spreading), tolerant of mistyped input. */
 function validateLabelSelectorFields(sel: Obj, path: string): FieldError[] {
-  const errs: FieldError[] = [];
-  errs.push(...validateLabels(isRecord(sel.matchLabels) ? sel.matchLabels : undefined, `${path}.matchLabels`));
-  arr(sel.matchExpressions).forEach((raw, i) => {
-    const e: Obj = isRecord(raw) ? raw : {};
-    const p = `${path}.matchExpressions[${i}]`;
-    const values = arr(e.values);
-    switch (e.operator) {
-      case "In":
-      case "NotIn":
-        if (values.length === 0) errs.push(field.required(`${p}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
-        break;
-      case "Exists":
-      case "DoesNotExist":
-        if (values.length > 0) errs.push(field.forbidden(`${p}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-        break;
-      default:
-        errs.push(field.invalid(`${p}.operator`, str(e.operator), "not a valid selector operator"));
-    }
-    errs.push(...validateLabelName(str(e.key), `${p}.key`));
-    values.forEach((v, j) => {
-      for (const msg of isValidLabelValue(str(v))) errs.push(field.invalid(`${p}.values[${j}]`, str(v), msg));
-    });
-  });
-  return errs;
+  const selector: LabelSelectorObject = {
+    matchLabels: isRecord(sel.matchLabels) ? (sel.matchLabels as Record<string, string>) : undefined,
+    matchExpressions: arr(sel.matchExpressions).map((raw) => {
+      const e: Obj = isRecord(raw) ? raw : {};
+      return { key: str(e.key), operator: str(e.operator), values: arr(e.values).map((v) => str(v)) };
+    }),
+  };
+  return validateLabelSelector(selector, path);
 }
 
 // ---- the PodSpec -------------------------------------------------------------------------------
@@ -1925,4 +1909,14 @@ export function validateReplicaSetSelectorAndTemplate(spec: Obj, emptySelectorMe
     errs.push(field.forbidden("spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in ReplicaSet is not Supported"));
   }
   return errs;
+}
+
+/** The `-o wide` columns every pod-template owner shows: its containers, images and, optionally, selector. */
+export function templateWideColumns(owner: string, withSelector = true): TableColumn[] {
+  const columns: TableColumn[] = [
+    { name: "Containers", type: "string", priority: 1, description: `Container names in the ${owner}'s pod template.` },
+    { name: "Images", type: "string", priority: 1, description: `Container images in the ${owner}'s pod template.` },
+  ];
+  if (withSelector) columns.push({ name: "Selector", type: "string", priority: 1, description: `The label selector of the ${owner}'s pods.` });
+  return columns;
 }

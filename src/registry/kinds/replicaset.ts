@@ -17,6 +17,7 @@ import {
   validateNonnegative,
   validateReplicaSetSelectorAndTemplate,
   type Obj,
+  templateWideColumns,
 } from "./pod-template";
 
 const num = (v: unknown): number => (typeof v === "number" ? v : 0);
@@ -58,9 +59,7 @@ const columns: TableColumn[] = [
   { name: "Current", type: "integer", priority: 0, description: "The number of pods that exist." },
   { name: "Ready", type: "integer", priority: 0, description: "The number of ready pods." },
   { name: "Age", type: "string", priority: 0, description: "Time since the replica set was created." },
-  { name: "Containers", type: "string", priority: 1, description: "Container names in the pod template." },
-  { name: "Images", type: "string", priority: 1, description: "Container images in the pod template." },
-  { name: "Selector", type: "string", priority: 1, description: "The label selector of the replica set's pods." },
+  ...templateWideColumns("replica set"),
 ];
 
 function cells(obj: KObject, now: Date): unknown[] {

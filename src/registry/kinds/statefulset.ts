@@ -32,6 +32,7 @@ import {
   validatePositiveIntOrPercent,
   withRenderedValue,
   type Obj,
+  templateWideColumns,
 } from "./pod-template";
 
 const num = (v: unknown): number => (typeof v === "number" ? v : 0);
@@ -194,8 +195,7 @@ function validateUpdate(obj: KObject, old: KObject): FieldError[] {
 const columns: TableColumn[] = [
   { name: "Ready", type: "string", priority: 0, description: "Ready pods out of the desired replicas." },
   { name: "Age", type: "string", priority: 0, description: "Time since the stateful set was created." },
-  { name: "Containers", type: "string", priority: 1, description: "Container names in the pod template." },
-  { name: "Images", type: "string", priority: 1, description: "Container images in the pod template." },
+  ...templateWideColumns("stateful set", false),
 ];
 
 function cells(obj: KObject, now: Date): unknown[] {
