@@ -42,6 +42,8 @@ export interface RegistryDeps {
     getStaged?<V>(key: string): KeyValue<V> | null;
     /** Resolves once the key's staged write is durable or aborted. */
     settled?(key: string): Promise<void>;
+    /** Live keys counting writes not yet durable (so concurrent creates cannot overshoot a quota). */
+    readonly stagedKeys?: number;
   };
   clock: Clock;
   ids: Ids;
@@ -508,8 +510,9 @@ export class ResourceStore {
       throw errors.tooLarge(`Request entity too large: the object is ${bytes} bytes, the limit is ${limits.maxObjectBytes}`);
     }
     const stats = backend.stats;
-    if (isCreate && stats.keys >= limits.maxObjects) {
-      throw errors.forbidden(this.gr, name, `sandbox object quota exceeded: ${stats.keys} objects stored, the limit is ${limits.maxObjects}`);
+    const keys = backend.stagedKeys ?? stats.keys;
+    if (isCreate && keys >= limits.maxObjects) {
+      throw errors.forbidden(this.gr, name, `sandbox object quota exceeded: ${keys} objects stored, the limit is ${limits.maxObjects}`);
     }
     if (stats.bytes + bytes > limits.maxTotalBytes) {
       throw errors.forbidden(this.gr, name, `sandbox storage quota exceeded: ${stats.bytes} bytes stored, the limit is ${limits.maxTotalBytes}`);

@@ -115,6 +115,17 @@ export class MemoryBackend implements Backend {
     return { keys: this.index.size, bytes: this.bytes };
   }
 
+  /** Live keys once every staged write is durable: `stats.keys` plus staged creates minus staged deletes. */
+  get stagedKeys(): number {
+    let keys = this.index.size;
+    for (const [key, { kv }] of this.staged) {
+      const durable = this.index.has(key);
+      if (kv && !durable) keys++;
+      else if (!kv && durable) keys--;
+    }
+    return keys;
+  }
+
   /** Counters of the write pipeline: batches handed to persistence and the writes in them. */
   get commitStats(): PipelineStats {
     return { ...this.counters };

@@ -1475,9 +1475,7 @@ describe("sandbox quotas", () => {
     expect((await c.post(paths.configmaps(), configMap("three"))).status).toBe(201);
   });
 
-  // GAP (storage): the object count comes from the backend's durable stats, which do not yet
-  // include writes staged in the same batch, so concurrent creates can overshoot maxObjects.
-  it.fails("holds maxObjects under concurrent creates", async () => {
+  it("holds maxObjects under concurrent creates", async () => {
     c = await cluster();
     const stored = c.backend.stats.keys;
     c = await cluster({ limits: { maxObjects: stored + 2 } });
