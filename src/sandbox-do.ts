@@ -29,13 +29,13 @@ export class SandboxCluster extends DurableObject<Env> {
     });
     this.sandbox = opening.catch(() => null);
     await opening;
-    await this.armExpiry(record.expiresAt);
+    await this.armAlarm(record.expiresAt, null);
   }
 
   async setExpiry(expiresAt: number | null): Promise<void> {
     const sandbox = await this.sandbox;
     if (sandbox) sandbox.record.expiresAt = expiresAt;
-    await this.armExpiry(expiresAt);
+    await this.armAlarm(expiresAt, sandbox?.controlPlane.nextWakeAt() ?? null);
   }
 
   /** Storage and watch figures of the sandbox (for operators and benchmarks). */
@@ -50,18 +50,23 @@ export class SandboxCluster extends DurableObject<Env> {
     const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
     this.sandbox = Promise.resolve(null);
     if (id) await deleteSandboxRows(this.env.DB, id);
+    await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
 
+  /** One alarm serves expiry and the control loop: it fires at whichever comes first. */
   override async alarm(): Promise<void> {
     try {
       const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
       if (!id) return;
       const record = await new SandboxRecords(this.env.DB).get(id, Date.now());
-      if (!record) await this.destroy();
-      else await this.armExpiry(record.expiresAt);
+      if (!record) return await this.destroy();
+      const sandbox = await this.open(id);
+      // Running the loop re-arms the alarm through `wake`; arm for expiry in case nothing is due.
+      if (sandbox) await sandbox.controlPlane.runDue();
+      else await this.armAlarm(record.expiresAt, null);
     } catch (e) {
-      // A throwing alarm is retried only a few times; re-arm instead so expiry is never lost.
+      // A throwing alarm is retried only a few times; re-arm instead so nothing is ever lost.
       console.error("sandbox alarm failed", e);
       await this.ctx.storage.setAlarm(Date.now() + 60_000);
     }
@@ -76,7 +81,15 @@ export class SandboxCluster extends DurableObject<Env> {
       await request.body?.cancel();
       return toResponse(errors.unauthorized());
     }
-    return sandbox.api.handle(request, match[2] ?? "/");
+    const response = await sandbox.api.handle(request, match[2] ?? "/");
+    await this.alarmWatchdog(sandbox);
+    return response;
+  }
+
+  /** Alarms can be dropped after repeated failures: a request re-arms one when work is pending. */
+  private async alarmWatchdog(sandbox: Sandbox): Promise<void> {
+    const wakeAt = sandbox.controlPlane.nextWakeAt();
+    if (wakeAt !== null && (await this.ctx.storage.getAlarm()) === null) await this.armAlarm(sandbox.record.expiresAt, wakeAt);
   }
 
   private open(id: string): Promise<Sandbox | null> {
@@ -107,11 +120,16 @@ export class SandboxCluster extends DurableObject<Env> {
       clock: systemClock,
       ids: randomIds,
       authenticate: async (token) => (timingSafeEqual(token, adminToken) ? adminUser : null),
+      wake: (at) => {
+        this.armAlarm(record.expiresAt, at).catch((e) => console.error("arming the sandbox alarm failed", e));
+      },
     });
   }
 
-  private async armExpiry(expiresAt: number | null): Promise<void> {
-    if (expiresAt === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(expiresAt);
+  /** Sets the alarm to the earlier of the expiry and the control loop's next run, or clears it. */
+  private async armAlarm(expiresAt: number | null, wakeAt: number | null): Promise<void> {
+    const times = [expiresAt, wakeAt].filter((t): t is number => t !== null);
+    if (times.length === 0) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(Math.min(...times));
   }
 }

@@ -5,9 +5,9 @@
 import { ApiServer } from "../apiserver/app";
 import { errors } from "../apiserver/status";
 import { type Clock, type Ids } from "../registry/clock";
-import { finalizeNamespace } from "../controlplane/namespace-finalizer";
+import { SandboxClock } from "../controlplane/clock";
+import { ControlPlane } from "../controlplane/control-plane";
 import { Registry } from "../registry/registry";
-import { selectEverything } from "../registry/selection";
 import { defaultLimits, type NamespacePhase, type RegistryDeps, type StoreLimits } from "../registry/store";
 import { builtinKinds } from "../registry/kinds";
 import type { KObject, UserInfo } from "../registry/types";
@@ -40,6 +40,11 @@ export interface SandboxDeps {
   storageStats?(): { commits: number; statements: number; writes: number };
   /** Most concurrently open watches. */
   maxWatches?: number;
+  /**
+   * Asked to run `controlPlane.runDue()` at a real epoch time (null: nothing due). The Durable
+   * Object sets its alarm; without it the sandbox uses a timer.
+   */
+  wake?(realTimeMs: number | null): void;
 }
 
 export interface SandboxStats {
@@ -53,6 +58,7 @@ export const systemUser: UserInfo = { username: "system:apiserver", groups: ["sy
 export class Sandbox {
   readonly registry: Registry;
   readonly api: ApiServer;
+  readonly controlPlane: ControlPlane;
   private openWatches = 0;
 
   constructor(readonly record: SandboxRecord, private readonly deps: SandboxDeps) {
@@ -75,36 +81,21 @@ export class Sandbox {
       authenticate: deps.authenticate,
       openWatch: () => this.openWatch(),
     });
-    this.watchNamespaceTermination();
-  }
-
-  /**
-   * Finishes namespace deletions in the background: whenever a namespace is Terminating, its
-   * contents are deleted and its finalizer removed (retried while objects with finalizers remain).
-   */
-  private watchNamespaceTermination(): void {
-    const namespaces = this.registry.resource("", "namespaces");
-    const pending = new Set<string>();
-    const finalize = (name: string, attempt = 0) => {
-      if (pending.has(name)) return;
-      pending.add(name);
-      finalizeNamespace(this.registry, name, systemUser)
-        .then((result) => {
-          pending.delete(name);
-          if (result === "waiting" && attempt < 60) setTimeout(() => finalize(name, attempt + 1), 1000);
-        })
-        .catch((e) => {
-          pending.delete(name);
-          console.error(`finalizing namespace ${name} failed`, e);
-        });
-    };
-    for (const ns of namespaces.list("", { selection: selectEverything }).items) {
-      if (ns.metadata.deletionTimestamp) finalize(ns.metadata.name!);
-    }
-    namespaces.watch("", this.deps.backend.revision, selectEverything, (event) => {
-      if (event.type !== "DELETED" && event.object.metadata.deletionTimestamp) finalize(event.object.metadata.name!);
+    this.controlPlane = new ControlPlane({
+      registry: this.registry,
+      clock: SandboxClock.start(deps.clock, record.speed),
+      user: systemUser,
+      wake: (at) => (deps.wake ?? this.wakeByTimer)(at),
     });
   }
+
+  /** Runs the control loop at the asked time with a timer, when the host gives no `wake`. */
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly wakeByTimer = (at: number | null) => {
+    clearTimeout(this.timer);
+    if (at === null) return;
+    this.timer = setTimeout(() => void this.controlPlane.runDue(), Math.max(0, at - this.deps.clock.now()));
+  };
 
   /** Writes the objects of a fresh kubeadm-like cluster. */
   async bootstrap(): Promise<void> {

@@ -2,7 +2,7 @@
  * Wiring in real workerd with real (local) D1: the management API creates sandboxes whose
  * Durable Objects serve the Kubernetes API, persist through D1 and survive eviction.
  */
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -144,6 +144,28 @@ describe("Kubernetes API of a sandbox", () => {
     const res = await sandbox.kube("/api/v1/namespaces/default/configmaps/survivor");
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ data: { a: "1" }, metadata: { uid: metadata.uid, resourceVersion: metadata.resourceVersion } });
+  });
+
+  it("finishes a namespace deletion from its control loop, driven by the Durable Object's alarm", async () => {
+    const sandbox = await createSandbox();
+    await sandbox.kube("/api/v1/namespaces", { method: "POST", body: JSON.stringify({ metadata: { name: "doomed" } }) });
+    await sandbox.kube("/api/v1/namespaces/doomed/configmaps", { method: "POST", body: JSON.stringify({ metadata: { name: "inside" } }) });
+    const del = await sandbox.kube("/api/v1/namespaces/doomed", { method: "DELETE" });
+    expect(await del.json()).toMatchObject({ status: { phase: "Terminating" } });
+    const stub = env.SANDBOX.get(env.SANDBOX.idFromName(sandbox.id));
+    // The loop asked for an alarm; run it now if it has not fired on its own yet.
+    await runDurableObjectAlarm(stub);
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 404; i++) {
+      status = (await sandbox.kube("/api/v1/namespaces/doomed")).status;
+      if (status !== 404) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe(404);
+    expect(await (await sandbox.kube("/api/v1/namespaces/doomed/configmaps")).json()).toMatchObject({ items: [] });
+    // Idle again, the sandbox keeps only its expiry alarm.
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    const expires = Date.parse(((await (await call(`/v1/sandboxes/${sandbox.id}`, { headers: ADMIN })).json()) as { expiresAt: string }).expiresAt);
+    expect(alarm).toBe(expires);
   });
 
   it("streams watch events, one JSON object per line", async () => {

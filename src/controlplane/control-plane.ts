@@ -1,0 +1,83 @@
+/**
+ * The control plane of one sandbox: the runtime queue, the controllers it drives, and the watches
+ * that feed it. Controllers are reconcilers over the registry, writing through it with a system
+ * identity like any client.
+ *
+ * The control plane never sleeps or sets timers itself: whenever the earliest due time may have
+ * changed it calls `wake(realTimeMs | null)`, and its host runs `runDue()` at that time (the
+ * Durable Object with its alarm; tests with a timer). An idle control plane asks for nothing.
+ */
+import type { Registry } from "../registry/registry";
+import { selectEverything } from "../registry/selection";
+import type { UserInfo } from "../registry/types";
+import type { SandboxClock } from "./clock";
+import { finalizeNamespace } from "./namespace-finalizer";
+import { alarmTimeFor, RuntimeQueue, type Reconcilers, type RunResult } from "./runtime";
+
+export interface ControlPlaneOptions {
+  registry: Registry;
+  clock: SandboxClock;
+  /** The identity controllers write with. */
+  user: UserInfo;
+  /** Asked to run `runDue()` at this real epoch time (null: nothing is due, stop asking). */
+  wake(realTimeMs: number | null): void;
+}
+
+/** How long (simulated) a namespace waits before checking again for contents held by finalizers. */
+const NAMESPACE_RECHECK_MS = 1_000;
+
+export class ControlPlane {
+  private readonly queue: RuntimeQueue;
+  private readonly reconcilers: Reconcilers;
+  private lastWake: number | null | undefined = undefined;
+
+  constructor(private readonly options: ControlPlaneOptions) {
+    this.queue = new RuntimeQueue({
+      clock: options.clock,
+      onError: (failure) => console.error("controller failed", failure),
+    });
+    const { registry, user } = options;
+    this.reconcilers = {
+      namespace: async (name) => {
+        const result = await finalizeNamespace(registry, name, user);
+        return result === "waiting" ? { requeueAfterMs: NAMESPACE_RECHECK_MS } : undefined;
+      },
+    };
+    this.watchNamespaces();
+  }
+
+  enqueue(controller: string, key: string): void {
+    this.queue.enqueue(controller, key);
+    this.requestWake();
+  }
+
+  /** Runs what is due now (within a budget), then asks to be woken for the rest. Never throws. */
+  async runDue(): Promise<RunResult> {
+    const result = await this.queue.runDue(this.options.clock.scheduleNow(), this.reconcilers);
+    this.lastWake = undefined;
+    this.requestWake();
+    return result;
+  }
+
+  /** The real time the next run is wanted at, or null when idle. */
+  nextWakeAt(): number | null {
+    return alarmTimeFor(this.queue.nextDueAt(), this.options.clock);
+  }
+
+  private requestWake(): void {
+    const at = this.nextWakeAt();
+    if (at === this.lastWake) return;
+    this.lastWake = at;
+    this.options.wake(at);
+  }
+
+  /** Terminating namespaces (now and from now on) go to the namespace controller. */
+  private watchNamespaces(): void {
+    const namespaces = this.options.registry.resource("", "namespaces");
+    const { items, resourceVersion } = namespaces.list("", { selection: selectEverything });
+    for (const ns of items) if (ns.metadata.deletionTimestamp) this.enqueue("namespace", ns.metadata.name!);
+    namespaces.watch("", Number(resourceVersion), selectEverything, (event) => {
+      if (event.type !== "DELETED" && event.object.metadata.deletionTimestamp) this.enqueue("namespace", event.object.metadata.name!);
+    });
+  }
+}
