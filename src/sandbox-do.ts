@@ -45,6 +45,13 @@ export class SandboxCluster extends DurableObject<Env> {
     return sandbox ? sandbox.stats() : null;
   }
 
+  /** The scheduler's last cycle for a pod: per-node filter verdicts and scores (null if none). */
+  async schedulingDiagnostics(namespace: string, pod: string): Promise<unknown> {
+    const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
+    const sandbox = id ? await this.open(id) : null;
+    return sandbox?.controlPlane.schedulingDiagnostics.get(`${namespace}/${pod}`) ?? null;
+  }
+
   /** Removes every row of the sandbox from D1 and forgets it. */
   async destroy(): Promise<void> {
     const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);

@@ -11,6 +11,7 @@ import type { Registry } from "../registry/registry";
 import { selectEverything } from "../registry/selection";
 import type { UserInfo } from "../registry/types";
 import type { SandboxClock } from "./clock";
+import { needsScheduling, schedulerReconciler, type SchedulerDeps } from "./controllers/scheduler";
 import { finalizeNamespace } from "./namespace-finalizer";
 import { alarmTimeFor, RuntimeQueue, type Reconcilers, type RunResult } from "./runtime";
 
@@ -30,6 +31,8 @@ export class ControlPlane {
   private readonly queue: RuntimeQueue;
   private readonly reconcilers: Reconcilers;
   private lastWake: number | null | undefined = undefined;
+  /** The scheduler's last cycle per pod (`namespace/name`): filter verdicts and scores per node. */
+  readonly schedulingDiagnostics: SchedulerDeps["diagnostics"] = new Map();
 
   constructor(private readonly options: ControlPlaneOptions) {
     this.queue = new RuntimeQueue({
@@ -42,8 +45,10 @@ export class ControlPlane {
         const result = await finalizeNamespace(registry, name, user);
         return result === "waiting" ? { requeueAfterMs: NAMESPACE_RECHECK_MS } : undefined;
       },
+      scheduler: schedulerReconciler({ registry, user, now: () => options.clock.now(), diagnostics: this.schedulingDiagnostics }),
     };
     this.watchNamespaces();
+    this.watchScheduling();
   }
 
   enqueue(controller: string, key: string): void {
@@ -69,6 +74,27 @@ export class ControlPlane {
     if (at === this.lastWake) return;
     this.lastWake = at;
     this.options.wake(at);
+  }
+
+  /**
+   * Pending pods go to the scheduler; when a node changes or a pod goes away (room may have
+   * appeared), every pending pod is tried again, as upstream moves unschedulable pods back.
+   */
+  private watchScheduling(): void {
+    const { registry } = this.options;
+    const pods = registry.resource("", "pods");
+    const nodes = registry.resource("", "nodes");
+    const key = (pod: { metadata: { namespace?: string; name?: string } }) => `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const retryPending = () => {
+      for (const pod of pods.list("", { selection: selectEverything }).items) if (needsScheduling(pod)) this.enqueue("scheduler", key(pod));
+    };
+    const { resourceVersion } = pods.list("", { selection: selectEverything, limit: 1 });
+    retryPending();
+    pods.watch("", Number(resourceVersion), selectEverything, (event) => {
+      if (event.type === "DELETED") retryPending();
+      else if (needsScheduling(event.object)) this.enqueue("scheduler", key(event.object));
+    });
+    nodes.watch("", nodes.revision, selectEverything, () => retryPending());
   }
 
   /** Terminating namespaces (now and from now on) go to the namespace controller. */

@@ -131,6 +131,15 @@ export function managementApp() {
     return c.json(await stub(c.env, record.id).stats());
   });
 
+  app.get("/sandboxes/:id/scheduling/:namespace/:pod", async (c) => {
+    const record = await find(c);
+    if (!record) return notFound(c);
+    const { namespace, pod } = c.req.param();
+    const diagnostics = await stub(c.env, record.id).schedulingDiagnostics(namespace, pod);
+    if (!diagnostics) return apiError(c, 404, "NotFound", `the scheduler has not tried pod "${namespace}/${pod}"`);
+    return c.json({ namespace, pod, ...(diagnostics as object) });
+  });
+
   app.patch("/sandboxes/:id", async (c) => {
     const record = await find(c);
     if (!record) return notFound(c);
