@@ -12,6 +12,7 @@ import { selectEverything } from "../registry/selection";
 import type { UserInfo } from "../registry/types";
 import type { SandboxClock } from "./clock";
 import { needsScheduling, schedulerReconciler, type SchedulerDeps } from "./controllers/scheduler";
+import { kubeletReconciler, needsKubelet } from "./kubelet";
 import { finalizeNamespace } from "./namespace-finalizer";
 import { alarmTimeFor, RuntimeQueue, type Reconcilers, type RunResult } from "./runtime";
 
@@ -46,6 +47,7 @@ export class ControlPlane {
         return result === "waiting" ? { requeueAfterMs: NAMESPACE_RECHECK_MS } : undefined;
       },
       scheduler: schedulerReconciler({ registry, user, now: () => options.clock.now(), diagnostics: this.schedulingDiagnostics }),
+      kubelet: kubeletReconciler({ registry, user, clock: options.clock }),
     };
     this.watchNamespaces();
     this.watchScheduling();
@@ -77,7 +79,7 @@ export class ControlPlane {
   }
 
   /**
-   * Pending pods go to the scheduler; when a node changes or a pod goes away (room may have
+   * Pending pods go to the scheduler and bound ones to their node's kubelet; when a node changes or a pod goes away (room may have
    * appeared), every pending pod is tried again, as upstream moves unschedulable pods back.
    */
   private watchScheduling(): void {
@@ -88,11 +90,13 @@ export class ControlPlane {
     const retryPending = () => {
       for (const pod of pods.list("", { selection: selectEverything }).items) if (needsScheduling(pod)) this.enqueue("scheduler", key(pod));
     };
-    const { resourceVersion } = pods.list("", { selection: selectEverything, limit: 1 });
+    const { items, resourceVersion } = pods.list("", { selection: selectEverything });
     retryPending();
+    for (const pod of items) if (needsKubelet(pod)) this.enqueue("kubelet", key(pod));
     pods.watch("", Number(resourceVersion), selectEverything, (event) => {
-      if (event.type === "DELETED") retryPending();
-      else if (needsScheduling(event.object)) this.enqueue("scheduler", key(event.object));
+      if (event.type === "DELETED") return retryPending();
+      if (needsScheduling(event.object)) this.enqueue("scheduler", key(event.object));
+      if (needsKubelet(event.object)) this.enqueue("kubelet", key(event.object));
     });
     nodes.watch("", nodes.revision, selectEverything, () => retryPending());
   }

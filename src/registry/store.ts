@@ -343,15 +343,16 @@ export class ResourceStore {
         );
       }
       const finalizers = deletionFinalizers(current, options);
+      const grace = this.gracePeriod(current, options.gracePeriodSeconds);
       try {
-        if (finalizers.length > 0 || this.strategy.holdsDeletion?.(current)) {
-          // Deletion waits for the finalizers; the object stays, marked.
+        if (finalizers.length > 0 || grace > 0 || this.strategy.holdsDeletion?.(current)) {
+          // Deletion waits for the finalizers or the grace period; the object stays, marked.
           const marked = structuredClone(current);
           if (finalizers.length > 0) marked.metadata.finalizers = finalizers;
           this.strategy.prepareForDeletion?.(marked);
-          if (!marked.metadata.deletionTimestamp) {
-            marked.metadata.deletionTimestamp = formatTime(this.deps.clock.now());
-            marked.metadata.deletionGracePeriodSeconds = 0;
+          if (!marked.metadata.deletionTimestamp || grace < (marked.metadata.deletionGracePeriodSeconds ?? 0)) {
+            marked.metadata.deletionTimestamp = formatTime(this.deps.clock.now() + grace * 1000);
+            marked.metadata.deletionGracePeriodSeconds = grace;
           }
           if (options.dryRun) return { deleted: false, object: marked };
           if (isDeepEqual(stripVolatile(marked), stripVolatile(current))) return { deleted: false, object: current };
@@ -431,9 +432,24 @@ export class ResourceStore {
     return objectKey(this.strategy, namespace, name);
   }
 
-  /** True while finalizers (the object's or the kind's own) keep a deleted object. */
+  /** True while finalizers (the object's or the kind's own) or a grace period keep a deleted object. */
   private deletionHeld(obj: KObject): boolean {
-    return (obj.metadata.finalizers?.length ?? 0) > 0 || (this.strategy.holdsDeletion?.(obj) ?? false);
+    return (
+      (obj.metadata.finalizers?.length ?? 0) > 0 ||
+      (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0 ||
+      (this.strategy.holdsDeletion?.(obj) ?? false)
+    );
+  }
+
+  /**
+   * The grace period a DELETE gives: the kind's (graceful kinds) — never longer than one already
+   * running; 0 ends it. Kinds without graceful deletion always get 0.
+   */
+  private gracePeriod(obj: KObject, requested: number | undefined): number {
+    if (!this.strategy.deletionGracePeriod) return 0;
+    const grace = this.strategy.deletionGracePeriod(obj, requested);
+    const running = obj.metadata.deletionTimestamp ? obj.metadata.deletionGracePeriodSeconds : undefined;
+    return running !== undefined ? Math.min(grace, running) : grace;
   }
 
   private readLatest(key: string): KeyValue<KObject> | null {

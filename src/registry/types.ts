@@ -145,6 +145,12 @@ export interface KindStrategy extends KindDefinition {
    * is non-empty). A held object stays, with deletionTimestamp, until this returns false.
    */
   holdsDeletion?(obj: KObject): boolean;
+  /**
+   * Graceful deletion: the seconds a DELETE waits before the object goes (Pod: its
+   * terminationGracePeriodSeconds while bound to a node; 0 = at once). The object stays, with
+   * deletionTimestamp = now + grace, until someone deletes it again with a grace period of 0.
+   */
+  deletionGracePeriod?(obj: KObject, requestedSeconds?: number): number;
   /** Marks an object whose deletion is held (Namespace: status.phase Terminating). */
   prepareForDeletion?(obj: KObject): void;
   /** Columns of `kubectl get`; absent → Name + Created At. */

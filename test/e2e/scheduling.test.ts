@@ -40,6 +40,24 @@ describe("scheduling with kubectl 1.33", () => {
     expect(describe).toMatch(/Normal\s+Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned default\/a to worker-[12]/);
   });
 
+  it("runs them: the simulated kubelet pulls, creates and starts the containers", async () => {
+    const table = await eventually(() => run("get", "pod", "a").stdout, (out) => /^a\s+1\/1\s+Running\s+0\s+/m.test(out));
+    expect(table).toMatch(/^a\s+1\/1\s+Running\s+0\s+\S+$/m);
+    const pod = JSON.parse(run("get", "pod", "a", "-o", "json").stdout);
+    expect(pod.status.podIP).toMatch(/^10\.244\.\d+\.\d+$/);
+    expect(pod.status.containerStatuses[0]).toMatchObject({ name: "a", ready: true, started: true, restartCount: 0 });
+    expect(pod.status.containerStatuses[0].containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
+    const reasons = run("get", "events", "--field-selector", "involvedObject.name=a", "-o", "jsonpath={.items[*].reason}").stdout.split(" ");
+    expect(reasons).toEqual(["Scheduled", "Pulling", "Pulled", "Created", "Started"]);
+  });
+
+  it("deletes a running pod gracefully: the kubelet stops it, then it is gone", () => {
+    const r = run("delete", "pod", "b");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^pod "b" deleted/);
+    expect(run("get", "pod", "b").stderr).toBe('Error from server (NotFound): pods "b" not found\n');
+  });
+
   it("keeps a pod Pending with upstream's FailedScheduling message when no node fits, then schedules it once one does", async () => {
     expect(run("taint", "nodes", "worker-1", "worker-2", "dedicated=batch:NoSchedule").code).toBe(0);
     expect(run("run", "stuck", "--image=nginx").code).toBe(0);

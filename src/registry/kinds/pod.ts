@@ -565,6 +565,7 @@ export const podStrategy: KindStrategy = {
   nameRule: "subdomain",
   tracksGeneration: true,
   returnDeletedObject: true,
+  deletionGracePeriod: podDeletionGracePeriod,
   subresources: {
     status: true,
     extra: [{ name: "binding", group: "", version: "v1", kind: "Binding", verbs: ["create"] }],
