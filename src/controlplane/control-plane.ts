@@ -11,6 +11,8 @@ import type { Registry } from "../registry/registry";
 import { selectEverything } from "../registry/selection";
 import type { UserInfo } from "../registry/types";
 import type { SandboxClock } from "./clock";
+import { deploymentKeyForPod, deploymentKeysForReplicaSet, deploymentReconciler } from "./controllers/deployment";
+import { replicaSetKeysForPod, replicaSetReconciler } from "./controllers/replicaset";
 import { needsScheduling, schedulerReconciler, type SchedulerDeps } from "./controllers/scheduler";
 import { kubeletReconciler, needsKubelet } from "./kubelet";
 import { finalizeNamespace } from "./namespace-finalizer";
@@ -48,9 +50,12 @@ export class ControlPlane {
       },
       scheduler: schedulerReconciler({ registry, user, now: () => options.clock.now(), diagnostics: this.schedulingDiagnostics }),
       kubelet: kubeletReconciler({ registry, user, clock: options.clock }),
+      replicaset: replicaSetReconciler({ registry, user, now: () => options.clock.now() }),
+      deployment: deploymentReconciler({ registry, user, now: () => options.clock.now() }),
     };
     this.watchNamespaces();
     this.watchScheduling();
+    this.watchWorkloads();
   }
 
   enqueue(controller: string, key: string): void {
@@ -99,6 +104,34 @@ export class ControlPlane {
       if (needsKubelet(event.object)) this.enqueue("kubelet", key(event.object));
     });
     nodes.watch("", nodes.revision, selectEverything, () => retryPending());
+  }
+
+  /**
+   * Deployments, ReplicaSets and the pods they own feed the deployment and replicaset controllers:
+   * each change enqueues the object's own controller and its owner's.
+   */
+  private watchWorkloads(): void {
+    const { registry } = this.options;
+    const deployments = registry.resource("apps", "deployments");
+    const replicaSets = registry.resource("apps", "replicasets");
+    const pods = registry.resource("", "pods");
+    const all = (store: typeof pods, namespace: string) => store.list(namespace, { selection: selectEverything }).items;
+    const key = (obj: { metadata: { namespace?: string; name?: string } }) => `${obj.metadata.namespace}/${obj.metadata.name}`;
+    const enqueueAll = (controller: string, keys: Iterable<string | null>) => {
+      for (const k of keys) if (k) this.enqueue(controller, k);
+    };
+    for (const d of all(deployments, "")) this.enqueue("deployment", key(d));
+    for (const rs of all(replicaSets, "")) this.enqueue("replicaset", key(rs));
+    deployments.watch("", deployments.revision, selectEverything, (event) => this.enqueue("deployment", key(event.object)));
+    replicaSets.watch("", replicaSets.revision, selectEverything, (event) => {
+      this.enqueue("replicaset", key(event.object));
+      enqueueAll("deployment", deploymentKeysForReplicaSet(event.object, all(deployments, event.object.metadata.namespace!)));
+    });
+    pods.watch("", pods.revision, selectEverything, (event) => {
+      const owners = all(replicaSets, event.object.metadata.namespace!);
+      enqueueAll("replicaset", replicaSetKeysForPod(event.object, owners));
+      if (event.type === "DELETED") enqueueAll("deployment", [deploymentKeyForPod(event.object, owners)]);
+    });
   }
 
   /** Terminating namespaces (now and from now on) go to the namespace controller. */

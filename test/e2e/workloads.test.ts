@@ -1,0 +1,77 @@
+/**
+ * Deployments as a user drives them with kubectl 1.33: create, rollout status, set image,
+ * rollout history and undo, scale, and a deleted pod replaced — on a sandbox at speed 10.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSandbox, kubectl, kubectlBinary, type SandboxHandle } from "./support/sandbox";
+
+const binary = kubectlBinary("1.33");
+
+async function eventually<T>(read: () => T, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = read();
+    if (accept(value) || Date.now() - start > timeoutMs) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("deployments with kubectl 1.33", () => {
+  let sandbox: SandboxHandle;
+  const run = (...args: string[]) => kubectl(binary!, sandbox, args);
+  const ok = (...args: string[]) => {
+    const r = run(...args);
+    expect(r.stderr, `kubectl ${args.join(" ")}`).toBe("");
+    expect(r.code).toBe(0);
+    return r.stdout;
+  };
+  const podsOf = (selector: string) =>
+    JSON.parse(run("get", "pods", "-l", selector, "-o", "json").stdout).items as { metadata: { name: string; deletionTimestamp?: string }; spec: { nodeName?: string; containers: { image: string }[] }; status: { phase: string } }[];
+
+  beforeAll(async () => {
+    if (!binary) throw new Error("kubectl.1.33 is required but missing beside the machine's kubectl");
+    sandbox = await createSandbox({ kubernetesVersion: "1.33", speed: 10 });
+  });
+  afterAll(async () => {
+    await sandbox?.delete();
+  });
+
+  it("rolls out a new deployment: rollout status succeeds, pods Running on the workers only", () => {
+    expect(ok("create", "deployment", "web", "--image=nginx", "--replicas=3")).toBe("deployment.apps/web created\n");
+    expect(ok("rollout", "status", "deployment/web", "--timeout=60s")).toContain('deployment "web" successfully rolled out');
+    const pods = podsOf("app=web");
+    expect(pods).toHaveLength(3);
+    for (const pod of pods) {
+      expect(pod.status.phase).toBe("Running");
+      expect(pod.spec.nodeName).toMatch(/^worker-[12]$/);
+    }
+    expect(ok("get", "deployment", "web")).toMatch(/^web\s+3\/3\s+3\s+3\s+\S+$/m);
+  });
+
+  it("updates the image, keeps the history, and undoes it", () => {
+    ok("set", "image", "deployment/web", "nginx=nginx:1.27");
+    expect(ok("rollout", "status", "deployment/web", "--timeout=60s")).toContain('deployment "web" successfully rolled out');
+    const history = ok("rollout", "history", "deployment/web");
+    expect(history).toMatch(/^1\s+<none>$/m);
+    expect(history).toMatch(/^2\s+<none>$/m);
+    expect(podsOf("app=web").filter((p) => !p.metadata.deletionTimestamp).map((p) => p.spec.containers[0].image)).toEqual(["nginx:1.27", "nginx:1.27", "nginx:1.27"]);
+    expect(ok("rollout", "undo", "deployment/web")).toBe("deployment.apps/web rolled back\n");
+    expect(ok("rollout", "status", "deployment/web", "--timeout=60s")).toContain('deployment "web" successfully rolled out');
+    expect(ok("get", "deployment", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image}")).toBe("nginx");
+    expect(ok("rollout", "history", "deployment/web")).toMatch(/^3\s+<none>$/m);
+  });
+
+  it("scales up, and replaces a deleted pod", async () => {
+    expect(ok("scale", "deployment/web", "--replicas=5")).toBe("deployment.apps/web scaled\n");
+    expect(ok("rollout", "status", "deployment/web", "--timeout=60s")).toContain('deployment "web" successfully rolled out');
+    const before = podsOf("app=web").map((p) => p.metadata.name);
+    expect(before).toHaveLength(5);
+    ok("delete", "pod", before[0]);
+    const after = await eventually(
+      () => podsOf("app=web").filter((p) => p.status.phase === "Running" && !p.metadata.deletionTimestamp),
+      (pods) => pods.length === 5 && !pods.some((p) => p.metadata.name === before[0]),
+    );
+    expect(after.map((p) => p.metadata.name)).not.toContain(before[0]);
+    expect(after).toHaveLength(5);
+  });
+});
