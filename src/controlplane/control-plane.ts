@@ -7,10 +7,12 @@
  * changed it calls `wake(realTimeMs | null)`, and its host runs `runDue()` at that time (the
  * Durable Object with its alarm; tests with a timer). An idle control plane asks for nothing.
  */
+import { storageResource } from "../registry/keys";
 import type { Registry } from "../registry/registry";
 import { selectEverything } from "../registry/selection";
 import type { UserInfo } from "../registry/types";
 import type { SandboxClock } from "./clock";
+import { garbageCollectorReconciler, needsCollection, ownerKey, ownerKeysOf } from "./controllers/garbage-collector";
 import { deploymentKeyForPod, deploymentKeysForReplicaSet, deploymentReconciler } from "./controllers/deployment";
 import { replicaSetKeysForPod, replicaSetReconciler } from "./controllers/replicaset";
 import { needsScheduling, schedulerReconciler, type SchedulerDeps } from "./controllers/scheduler";
@@ -52,10 +54,12 @@ export class ControlPlane {
       kubelet: kubeletReconciler({ registry, user, clock: options.clock }),
       replicaset: replicaSetReconciler({ registry, user, now: () => options.clock.now() }),
       deployment: deploymentReconciler({ registry, user, now: () => options.clock.now() }),
+      gc: garbageCollectorReconciler({ registry, user }),
     };
     this.watchNamespaces();
     this.watchScheduling();
     this.watchWorkloads();
+    this.watchOwners();
   }
 
   enqueue(controller: string, key: string): void {
@@ -132,6 +136,23 @@ export class ControlPlane {
       enqueueAll("replicaset", replicaSetKeysForPod(event.object, owners));
       if (event.type === "DELETED") enqueueAll("deployment", [deploymentKeyForPod(event.object, owners)]);
     });
+  }
+
+  /**
+   * The garbage collector hears of every owner that goes or starts an orphan/foreground deletion,
+   * and of every dependent that goes (its owners may be waiting in a foreground deletion).
+   */
+  private watchOwners(): void {
+    const seen = new Set<string>();
+    for (const store of this.options.registry.stores()) {
+      const storage = storageResource(store.strategy);
+      if (seen.has(storage)) continue;
+      seen.add(storage);
+      store.watch("", store.revision, selectEverything, (event) => {
+        if (needsCollection(event)) this.enqueue("gc", ownerKey(event.object));
+        if (event.type === "DELETED") for (const key of ownerKeysOf(event.object)) this.enqueue("gc", key);
+      });
+    }
   }
 
   /** Terminating namespaces (now and from now on) go to the namespace controller. */

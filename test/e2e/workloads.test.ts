@@ -74,4 +74,32 @@ describe("deployments with kubectl 1.33", () => {
     expect(after.map((p) => p.metadata.name)).not.toContain(before[0]);
     expect(after).toHaveLength(5);
   });
+
+  it("garbage-collects: background, foreground (pods, then ReplicaSet, then Deployment) and orphan deletes", async () => {
+    ok("delete", "deployment", "web");
+    const leftovers = await eventually(
+      () => run("get", "rs,pods", "-l", "app=web", "-o", "name").stdout,
+      (out) => out === "",
+    );
+    expect(leftovers).toBe("");
+
+    ok("create", "deployment", "fg", "--image=nginx", "--replicas=2");
+    ok("rollout", "status", "deployment/fg", "--timeout=60s");
+    const deleted = run("delete", "deployment", "fg", "--cascade=foreground", "--timeout=60s");
+    expect(deleted.stderr).toBe("");
+    expect(deleted.stdout).toMatch(/^deployment.apps "fg" deleted/);
+    // kubectl waited for the Deployment itself, which goes last: nothing it owned is left.
+    expect(run("get", "rs,pods", "-l", "app=fg", "-o", "name").stdout).toBe("");
+
+    ok("create", "deployment", "orph", "--image=nginx", "--replicas=2");
+    ok("rollout", "status", "deployment/orph", "--timeout=60s");
+    ok("delete", "deployment", "orph", "--cascade=orphan");
+    const rs = await eventually(
+      () => JSON.parse(run("get", "rs", "-l", "app=orph", "-o", "json").stdout).items as { metadata: { ownerReferences?: unknown[] } }[],
+      (items) => items.length === 1 && !items[0].metadata.ownerReferences,
+    );
+    expect(rs).toHaveLength(1);
+    expect(rs[0].metadata.ownerReferences).toBeUndefined();
+    expect(podsOf("app=orph")).toHaveLength(2);
+  });
 });
