@@ -3,6 +3,7 @@ import { errors, toResponse } from "./apiserver/status";
 import type { Env } from "./env";
 import { sandboxToken, timingSafeEqual } from "./management/credentials";
 import { SandboxRecords } from "./management/records";
+import type { SandboxClockState } from "./controlplane/clock";
 import { randomIds, systemClock } from "./registry/clock";
 import type { UserInfo } from "./registry/types";
 import { Sandbox, type SandboxRecord, type SandboxStats } from "./sandbox/sandbox";
@@ -12,6 +13,7 @@ import { createD1Backend, deleteSandboxRows } from "./storage/d1";
 const adminUser: UserInfo = { username: "kubernetes-admin", groups: ["system:masters", "system:authenticated"] };
 
 const SANDBOX_ID_KEY = "sandbox-id";
+const CLOCK_KEY = "clock";
 
 /**
  * One sandbox. The class only wires: the Kubernetes API to `Sandbox`, lifecycle calls from the
@@ -50,6 +52,16 @@ export class SandboxCluster extends DurableObject<Env> {
     const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
     const sandbox = id ? await this.open(id) : null;
     return sandbox?.controlPlane.schedulingDiagnostics.get(`${namespace}/${pod}`) ?? null;
+  }
+
+  /** `clock:advance`: simulated time jumps forward; what falls due runs at once. Null for an unknown sandbox. */
+  async advanceClock(simulatedMs: number): Promise<{ simulatedTime: string } | null> {
+    const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
+    const sandbox = id ? await this.open(id) : null;
+    if (!sandbox) return null;
+    sandbox.controlPlane.advance(simulatedMs);
+    await this.ctx.storage.put(CLOCK_KEY, sandbox.clock.toState());
+    return { simulatedTime: new Date(sandbox.clock.simulatedNow()).toISOString() };
   }
 
   /** Removes every row of the sandbox from D1 and forgets it. */
@@ -115,6 +127,7 @@ export class SandboxCluster extends DurableObject<Env> {
 
   private async assemble(record: SandboxRecord): Promise<Sandbox> {
     // A backend that finds D1 ahead of its memory refuses writes; forget it so the next request reloads.
+    const clockState = await this.ctx.storage.get<SandboxClockState>(CLOCK_KEY);
     const backend = await createD1Backend(this.env.DB, record.id, {
       onStale: () => {
         this.sandbox = null;
@@ -123,6 +136,7 @@ export class SandboxCluster extends DurableObject<Env> {
     const adminToken = await sandboxToken(this.env.TOKEN_SECRET, record.id, record.tokenGeneration);
     return new Sandbox(record, {
       backend,
+      clockState,
       storageStats: () => backend.d1Stats,
       clock: systemClock,
       ids: randomIds,

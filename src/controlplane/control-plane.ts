@@ -75,6 +75,16 @@ export class ControlPlane {
     return result;
   }
 
+  /**
+   * Makes `simulatedMs` of simulated time pass at once (`clock:advance`): whatever falls due in
+   * that time runs at the next wake-up, which is asked for now.
+   */
+  advance(simulatedMs: number): void {
+    this.options.clock.advance(simulatedMs);
+    this.lastWake = undefined;
+    this.requestWake();
+  }
+
   /** The real time the next run is wanted at, or null when idle. */
   nextWakeAt(): number | null {
     return alarmTimeFor(this.queue.nextDueAt(), this.options.clock);

@@ -24,6 +24,8 @@ function apiError(c: Context, status: 400 | 401 | 404 | 409 | 413 | 422 | 500, r
 }
 
 const MAX_MANAGEMENT_BODY = 64 * 1024;
+/** One clock advance jumps at most a year of simulated time. */
+const MAX_ADVANCE_SECONDS = 365 * 24 * 3600;
 
 async function readJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
@@ -138,6 +140,21 @@ export function managementApp() {
     const diagnostics = await stub(c.env, record.id).schedulingDiagnostics(namespace, pod);
     if (!diagnostics) return apiError(c, 404, "NotFound", `the scheduler has not tried pod "${namespace}/${pod}"`);
     return c.json({ namespace, pod, ...(diagnostics as object) });
+  });
+
+  // `POST /v1/sandboxes/{id}/clock:advance {"seconds": N}`: simulated time jumps forward N seconds.
+  app.post("/sandboxes/:id/:action", async (c) => {
+    if (c.req.param("action") !== "clock:advance") return apiError(c, 404, "NotFound", `no route for POST ${new URL(c.req.url).pathname}`);
+    const record = await find(c);
+    if (!record) return notFound(c);
+    const body = await readJson(c);
+    const seconds = (body as { seconds?: unknown } | undefined)?.seconds;
+    if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_ADVANCE_SECONDS) {
+      throw new SpecError("seconds", `seconds must be a number between 0 and ${MAX_ADVANCE_SECONDS}`);
+    }
+    const advanced = await stub(c.env, record.id).advanceClock(seconds * 1000);
+    if (!advanced) return notFound(c);
+    return c.json({ id: record.id, advancedSeconds: seconds, ...advanced });
   });
 
   app.patch("/sandboxes/:id", async (c) => {

@@ -5,7 +5,7 @@
 import { ApiServer } from "../apiserver/app";
 import { errors } from "../apiserver/status";
 import { type Clock, type Ids } from "../registry/clock";
-import { SandboxClock } from "../controlplane/clock";
+import { SandboxClock, type SandboxClockState } from "../controlplane/clock";
 import { ControlPlane } from "../controlplane/control-plane";
 import { Registry } from "../registry/registry";
 import { defaultLimits, type NamespacePhase, type RegistryDeps, type StoreLimits } from "../registry/store";
@@ -40,6 +40,8 @@ export interface SandboxDeps {
   storageStats?(): { commits: number; statements: number; writes: number };
   /** Most concurrently open watches. */
   maxWatches?: number;
+  /** The sandbox clock as last persisted (after an advance); a fresh clock at the record's speed otherwise. */
+  clockState?: SandboxClockState;
   /**
    * Asked to run `controlPlane.runDue()` at a real epoch time (null: nothing due). The Durable
    * Object sets its alarm; without it the sandbox uses a timer.
@@ -59,6 +61,8 @@ export class Sandbox {
   readonly registry: Registry;
   readonly api: ApiServer;
   readonly controlPlane: ControlPlane;
+  /** Wall-clock timestamps, and the schedule that speed and clock:advance move; persist `clock.toState()`. */
+  readonly clock: SandboxClock;
   private openWatches = 0;
 
   constructor(readonly record: SandboxRecord, private readonly deps: SandboxDeps) {
@@ -81,9 +85,10 @@ export class Sandbox {
       authenticate: deps.authenticate,
       openWatch: () => this.openWatch(),
     });
+    this.clock = deps.clockState ? SandboxClock.fromState(deps.clock, deps.clockState) : SandboxClock.start(deps.clock, record.speed);
     this.controlPlane = new ControlPlane({
       registry: this.registry,
-      clock: SandboxClock.start(deps.clock, record.speed),
+      clock: this.clock,
       user: systemUser,
       wake: (at) => (deps.wake ?? this.wakeByTimer)(at),
     });

@@ -168,6 +168,29 @@ describe("Kubernetes API of a sandbox", () => {
     expect(alarm).toBe(expires);
   });
 
+  it("clock:advance makes simulated time pass at once: a `sleep 600` pod completes", async () => {
+    const sandbox = await createSandbox({ speed: 100 });
+    const pod = { metadata: { name: "sleeper" }, spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox", command: ["sh", "-c", "sleep 600"] }] } };
+    expect((await sandbox.kube("/api/v1/namespaces/default/pods", { method: "POST", body: JSON.stringify(pod) })).status).toBe(201);
+    const phase = async () => ((await (await sandbox.kube("/api/v1/namespaces/default/pods/sleeper")).json()) as { status: { phase: string } }).status.phase;
+    const waitFor = async (want: string, ms: number) => {
+      let seen = "";
+      for (const end = Date.now() + ms; Date.now() < end && seen !== want; ) {
+        seen = await phase();
+        if (seen !== want) await new Promise((r) => setTimeout(r, 20));
+      }
+      return seen;
+    };
+    expect(await waitFor("Running", 3000)).toBe("Running");
+    // At speed 100, 600 simulated seconds would take 6 real seconds; advancing makes them pass now.
+    const res = await call(`/v1/sandboxes/${sandbox.id}/clock:advance`, { method: "POST", headers: ADMIN, body: JSON.stringify({ seconds: 600 }) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ advancedSeconds: 600 });
+    expect(await waitFor("Succeeded", 1500)).toBe("Succeeded");
+    const bad = await call(`/v1/sandboxes/${sandbox.id}/clock:advance`, { method: "POST", headers: ADMIN, body: JSON.stringify({ seconds: -1 }) });
+    expect(bad.status).toBe(422);
+  });
+
   it("streams watch events, one JSON object per line", async () => {
     const sandbox = await createSandbox();
     const list = (await (await sandbox.kube("/api/v1/namespaces/default/configmaps")).json()) as { metadata: { resourceVersion: string } };
