@@ -14,6 +14,7 @@ import type { UserInfo } from "../registry/types";
 import type { SandboxClock } from "./clock";
 import { garbageCollectorReconciler, needsCollection, ownerKey, ownerKeysOf } from "./controllers/garbage-collector";
 import { deploymentKeyForPod, deploymentKeysForReplicaSet, deploymentReconciler } from "./controllers/deployment";
+import { jobKeyForPod, jobReconciler } from "./controllers/job";
 import { replicaSetKeysForPod, replicaSetReconciler } from "./controllers/replicaset";
 import { needsScheduling, schedulerReconciler, type SchedulerDeps } from "./controllers/scheduler";
 import { kubeletReconciler, needsKubelet } from "./kubelet";
@@ -54,6 +55,7 @@ export class ControlPlane {
       kubelet: kubeletReconciler({ registry, user, clock: options.clock }),
       replicaset: replicaSetReconciler({ registry, user, now: () => options.clock.now() }),
       deployment: deploymentReconciler({ registry, user, now: () => options.clock.now() }),
+      job: jobReconciler({ registry, user, now: () => options.clock.now() }),
       gc: garbageCollectorReconciler({ registry, user }),
     };
     this.watchNamespaces();
@@ -121,14 +123,15 @@ export class ControlPlane {
   }
 
   /**
-   * Deployments, ReplicaSets and the pods they own feed the deployment and replicaset controllers:
-   * each change enqueues the object's own controller and its owner's.
+   * Deployments, ReplicaSets, Jobs and the pods they own feed their controllers: each change
+   * enqueues the object's own controller and its owner's.
    */
   private watchWorkloads(): void {
     const { registry } = this.options;
     const deployments = registry.resource("apps", "deployments");
     const replicaSets = registry.resource("apps", "replicasets");
     const pods = registry.resource("", "pods");
+    const jobs = registry.resource("batch", "jobs");
     const all = (store: typeof pods, namespace: string) => store.list(namespace, { selection: selectEverything }).items;
     const key = (obj: { metadata: { namespace?: string; name?: string } }) => `${obj.metadata.namespace}/${obj.metadata.name}`;
     const enqueueAll = (controller: string, keys: Iterable<string | null>) => {
@@ -136,6 +139,8 @@ export class ControlPlane {
     };
     for (const d of all(deployments, "")) this.enqueue("deployment", key(d));
     for (const rs of all(replicaSets, "")) this.enqueue("replicaset", key(rs));
+    for (const job of all(jobs, "")) this.enqueue("job", key(job));
+    jobs.watch("", jobs.revision, selectEverything, (event) => this.enqueue("job", key(event.object)));
     deployments.watch("", deployments.revision, selectEverything, (event) => this.enqueue("deployment", key(event.object)));
     replicaSets.watch("", replicaSets.revision, selectEverything, (event) => {
       this.enqueue("replicaset", key(event.object));
@@ -144,6 +149,7 @@ export class ControlPlane {
     pods.watch("", pods.revision, selectEverything, (event) => {
       const owners = all(replicaSets, event.object.metadata.namespace!);
       enqueueAll("replicaset", replicaSetKeysForPod(event.object, owners));
+      enqueueAll("job", [jobKeyForPod(event.object)]);
       if (event.type === "DELETED") enqueueAll("deployment", [deploymentKeyForPod(event.object, owners)]);
     });
   }

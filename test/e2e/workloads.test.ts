@@ -102,4 +102,11 @@ describe("deployments with kubectl 1.33", () => {
     expect(rs[0].metadata.ownerReferences).toBeUndefined();
     expect(podsOf("app=orph")).toHaveLength(2);
   });
+
+  it("runs a Job to completion: kubectl wait --for=condition=complete", () => {
+    ok("create", "job", "sleeper", "--image=busybox", "--", "sh", "-c", "sleep 5");
+    expect(ok("wait", "--for=condition=complete", "job/sleeper", "--timeout=60s")).toBe("job.batch/sleeper condition met\n");
+    expect(ok("get", "job", "sleeper", "-o", "jsonpath={.status.succeeded}")).toBe("1");
+    expect(ok("get", "pods", "-l", "job-name=sleeper", "-o", "jsonpath={.items[0].status.phase}")).toBe("Succeeded");
+  });
 });
