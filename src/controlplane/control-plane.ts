@@ -14,6 +14,7 @@ import type { UserInfo } from "../registry/types";
 import type { SandboxClock } from "./clock";
 import { garbageCollectorReconciler, needsCollection, ownerKey, ownerKeysOf } from "./controllers/garbage-collector";
 import { deploymentKeyForPod, deploymentKeysForReplicaSet, deploymentReconciler } from "./controllers/deployment";
+import { daemonSetKeysForPod, daemonSetReconciler } from "./controllers/daemonset";
 import { jobKeyForPod, jobReconciler } from "./controllers/job";
 import { replicaSetKeysForPod, replicaSetReconciler } from "./controllers/replicaset";
 import { needsScheduling, schedulerReconciler, type SchedulerDeps } from "./controllers/scheduler";
@@ -56,6 +57,7 @@ export class ControlPlane {
       replicaset: replicaSetReconciler({ registry, user, now: () => options.clock.now() }),
       deployment: deploymentReconciler({ registry, user, now: () => options.clock.now() }),
       job: jobReconciler({ registry, user, now: () => options.clock.now() }),
+      daemonset: daemonSetReconciler({ registry, user, now: () => options.clock.now() }),
       gc: garbageCollectorReconciler({ registry, user }),
     };
     this.watchNamespaces();
@@ -132,6 +134,8 @@ export class ControlPlane {
     const replicaSets = registry.resource("apps", "replicasets");
     const pods = registry.resource("", "pods");
     const jobs = registry.resource("batch", "jobs");
+    const daemonSets = registry.resource("apps", "daemonsets");
+    const nodes = registry.resource("", "nodes");
     const all = (store: typeof pods, namespace: string) => store.list(namespace, { selection: selectEverything }).items;
     const key = (obj: { metadata: { namespace?: string; name?: string } }) => `${obj.metadata.namespace}/${obj.metadata.name}`;
     const enqueueAll = (controller: string, keys: Iterable<string | null>) => {
@@ -141,6 +145,9 @@ export class ControlPlane {
     for (const rs of all(replicaSets, "")) this.enqueue("replicaset", key(rs));
     for (const job of all(jobs, "")) this.enqueue("job", key(job));
     jobs.watch("", jobs.revision, selectEverything, (event) => this.enqueue("job", key(event.object)));
+    for (const ds of all(daemonSets, "")) this.enqueue("daemonset", key(ds));
+    daemonSets.watch("", daemonSets.revision, selectEverything, (event) => this.enqueue("daemonset", key(event.object)));
+    nodes.watch("", nodes.revision, selectEverything, () => enqueueAll("daemonset", all(daemonSets, "").map(key)));
     deployments.watch("", deployments.revision, selectEverything, (event) => this.enqueue("deployment", key(event.object)));
     replicaSets.watch("", replicaSets.revision, selectEverything, (event) => {
       this.enqueue("replicaset", key(event.object));
@@ -150,6 +157,7 @@ export class ControlPlane {
       const owners = all(replicaSets, event.object.metadata.namespace!);
       enqueueAll("replicaset", replicaSetKeysForPod(event.object, owners));
       enqueueAll("job", [jobKeyForPod(event.object)]);
+      enqueueAll("daemonset", daemonSetKeysForPod(event.object, all(daemonSets, event.object.metadata.namespace!)));
       if (event.type === "DELETED") enqueueAll("deployment", [deploymentKeyForPod(event.object, owners)]);
     });
   }

@@ -2,6 +2,7 @@
  * Deployments as a user drives them with kubectl 1.33: create, rollout status, set image,
  * rollout history and undo, scale, and a deleted pod replaced — on a sandbox at speed 10.
  */
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox, kubectl, kubectlBinary, type SandboxHandle } from "./support/sandbox";
 
@@ -108,5 +109,16 @@ describe("deployments with kubectl 1.33", () => {
     expect(ok("wait", "--for=condition=complete", "job/sleeper", "--timeout=60s")).toBe("job.batch/sleeper condition met\n");
     expect(ok("get", "job", "sleeper", "-o", "jsonpath={.status.succeeded}")).toBe("1");
     expect(ok("get", "pods", "-l", "job-name=sleeper", "-o", "jsonpath={.items[0].status.phase}")).toBe("Succeeded");
+  });
+
+  it("runs a DaemonSet pod on every eligible node (the docs example tolerates only the old `master` taint)", () => {
+    const manifest = path.resolve(__dirname, "../../../shared/fixtures/real-world/k8s-docs-examples/controllers/daemonset.yaml");
+    ok("apply", "-f", manifest);
+    expect(ok("rollout", "status", "daemonset/fluentd-elasticsearch", "-n", "kube-system", "--timeout=60s")).toContain("successfully rolled out");
+    const pods = JSON.parse(ok("get", "pods", "-n", "kube-system", "-l", "name=fluentd-elasticsearch", "-o", "json")).items as { spec: { nodeName: string }; status: { phase: string } }[];
+    // Its toleration names node-role.kubernetes.io/master; kubeadm's control plane is tainted
+    // node-role.kubernetes.io/control-plane, so, as on a real cluster, only the workers run it.
+    expect(pods.map((p) => p.spec.nodeName).sort()).toEqual(["worker-1", "worker-2"]);
+    expect(pods.every((p) => p.status.phase === "Running")).toBe(true);
   });
 });
