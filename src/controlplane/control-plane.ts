@@ -10,6 +10,7 @@
 import { storageResource } from "../registry/keys";
 import type { Registry } from "../registry/registry";
 import { selectEverything } from "../registry/selection";
+import type { ObjectEvent, ResourceStore } from "../registry/store";
 import type { UserInfo } from "../registry/types";
 import type { SandboxClock } from "./clock";
 import { garbageCollectorReconciler, needsCollection, ownerKey, ownerKeysOf } from "./controllers/garbage-collector";
@@ -89,6 +90,20 @@ export class ControlPlane {
     this.requestWake();
   }
 
+  /**
+   * Feeds a controller from a store's changes after `afterRevision`. A mapping error is logged and
+   * the watch goes on: the storage engine drops a watcher whose callback throws.
+   */
+  private follow(store: ResourceStore, afterRevision: number, onEvent: (event: ObjectEvent) => void): void {
+    store.watch("", afterRevision, selectEverything, (event) => {
+      try {
+        onEvent(event);
+      } catch (e) {
+        console.error(`control plane: handling a ${store.strategy.kind} event failed`, e);
+      }
+    });
+  }
+
   /** The real time the next run is wanted at, or null when idle. */
   nextWakeAt(): number | null {
     return alarmTimeFor(this.queue.nextDueAt(), this.options.clock);
@@ -116,12 +131,12 @@ export class ControlPlane {
     const { items, resourceVersion } = pods.list("", { selection: selectEverything });
     retryPending();
     for (const pod of items) if (needsKubelet(pod)) this.enqueue("kubelet", key(pod));
-    pods.watch("", Number(resourceVersion), selectEverything, (event) => {
+    this.follow(pods, Number(resourceVersion), (event) => {
       if (event.type === "DELETED") return retryPending();
       if (needsScheduling(event.object)) this.enqueue("scheduler", key(event.object));
       if (needsKubelet(event.object)) this.enqueue("kubelet", key(event.object));
     });
-    nodes.watch("", nodes.revision, selectEverything, () => retryPending());
+    this.follow(nodes, nodes.revision, () => retryPending());
   }
 
   /**
@@ -144,16 +159,16 @@ export class ControlPlane {
     for (const d of all(deployments, "")) this.enqueue("deployment", key(d));
     for (const rs of all(replicaSets, "")) this.enqueue("replicaset", key(rs));
     for (const job of all(jobs, "")) this.enqueue("job", key(job));
-    jobs.watch("", jobs.revision, selectEverything, (event) => this.enqueue("job", key(event.object)));
+    this.follow(jobs, jobs.revision, (event) => this.enqueue("job", key(event.object)));
     for (const ds of all(daemonSets, "")) this.enqueue("daemonset", key(ds));
-    daemonSets.watch("", daemonSets.revision, selectEverything, (event) => this.enqueue("daemonset", key(event.object)));
-    nodes.watch("", nodes.revision, selectEverything, () => enqueueAll("daemonset", all(daemonSets, "").map(key)));
-    deployments.watch("", deployments.revision, selectEverything, (event) => this.enqueue("deployment", key(event.object)));
-    replicaSets.watch("", replicaSets.revision, selectEverything, (event) => {
+    this.follow(daemonSets, daemonSets.revision, (event) => this.enqueue("daemonset", key(event.object)));
+    this.follow(nodes, nodes.revision, () => enqueueAll("daemonset", all(daemonSets, "").map(key)));
+    this.follow(deployments, deployments.revision, (event) => this.enqueue("deployment", key(event.object)));
+    this.follow(replicaSets, replicaSets.revision, (event) => {
       this.enqueue("replicaset", key(event.object));
       enqueueAll("deployment", deploymentKeysForReplicaSet(event.object, all(deployments, event.object.metadata.namespace!)));
     });
-    pods.watch("", pods.revision, selectEverything, (event) => {
+    this.follow(pods, pods.revision, (event) => {
       const owners = all(replicaSets, event.object.metadata.namespace!);
       enqueueAll("replicaset", replicaSetKeysForPod(event.object, owners));
       enqueueAll("job", [jobKeyForPod(event.object)]);
@@ -172,7 +187,7 @@ export class ControlPlane {
       const storage = storageResource(store.strategy);
       if (seen.has(storage)) continue;
       seen.add(storage);
-      store.watch("", store.revision, selectEverything, (event) => {
+      this.follow(store, store.revision, (event) => {
         if (needsCollection(event)) this.enqueue("gc", ownerKey(event.object));
         if (event.type === "DELETED") for (const key of ownerKeysOf(event.object)) this.enqueue("gc", key);
       });
@@ -184,7 +199,7 @@ export class ControlPlane {
     const namespaces = this.options.registry.resource("", "namespaces");
     const { items, resourceVersion } = namespaces.list("", { selection: selectEverything });
     for (const ns of items) if (ns.metadata.deletionTimestamp) this.enqueue("namespace", ns.metadata.name!);
-    namespaces.watch("", Number(resourceVersion), selectEverything, (event) => {
+    this.follow(namespaces, Number(resourceVersion), (event) => {
       if (event.type !== "DELETED" && event.object.metadata.deletionTimestamp) this.enqueue("namespace", event.object.metadata.name!);
     });
   }
