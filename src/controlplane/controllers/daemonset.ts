@@ -43,6 +43,7 @@ import { firstUntoleratedTaint, requiredNodeAffinityMatches, type Taint, type To
 import { computeHash, scaledValue } from "./deployment";
 import { claimPods } from "./replicaset";
 import {
+  adoptAndRelease,
   clone,
   controllerOf,
   createdMs,
@@ -511,44 +512,8 @@ export function daemonSetReconciler(deps: DaemonSetDeps): Reconciler {
   }
 
   async function claim(ds: KObject): Promise<KObject[]> {
-    const namespace = ds.metadata.namespace!;
-    const all = pods.list(namespace, { selection: selectEverything }).items;
-    const claim = claimPods(ds, all);
-    const owned = [...claim.owned];
-    const controllerRef = newControllerRef({ ...ds, apiVersion: "apps/v1", kind: "DaemonSet" });
-    for (const pod of claim.adopt) {
-      try {
-        const adopted = await pods.patch(
-          namespace,
-          pod.metadata.name!,
-          (p) => {
-            if (controllerOf(p) || p.metadata.deletionTimestamp || !selectorMatchesLabels(ds.spec?.selector, p.metadata.labels)) return p;
-            p.metadata.ownerReferences = [...(p.metadata.ownerReferences ?? []), controllerRef];
-            return p;
-          },
-          { user: deps.user },
-        );
-        if (controllerOf(adopted)?.uid === ds.metadata.uid) owned.push(adopted);
-      } catch (e) {
-        if (!isConflictOrNotFound(e)) throw e;
-      }
-    }
-    for (const pod of claim.release) {
-      try {
-        await pods.patch(
-          namespace,
-          pod.metadata.name!,
-          (p) => {
-            p.metadata.ownerReferences = (p.metadata.ownerReferences ?? []).filter((r) => r.uid !== ds.metadata.uid);
-            return p;
-          },
-          { user: deps.user },
-        );
-      } catch (e) {
-        if (!isConflictOrNotFound(e)) throw e;
-      }
-    }
-    return owned;
+    const all = pods.list(ds.metadata.namespace!, { selection: selectEverything }).items;
+    return adoptAndRelease(pods, { ...ds, apiVersion: "apps/v1", kind: "DaemonSet" }, claimPods(ds, all), deps.user);
   }
 
   async function syncNodes(ds: KObject, toDelete: readonly KObject[], toCreate: readonly string[], hash: string): Promise<void> {

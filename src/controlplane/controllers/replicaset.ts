@@ -20,6 +20,7 @@ import type { KObject, UserInfo } from "../../registry/types";
 import { recordEvent } from "../events";
 import type { Reconciler } from "../runtime";
 import {
+  adoptAndRelease,
   clone,
   controllerOf,
   getOrNull,
@@ -201,41 +202,7 @@ export function replicaSetReconciler(deps: ReplicaSetDeps): Reconciler {
     const rs = getOrNull(replicaSets, namespace, name);
     if (!rs) return;
     const all = pods.list(namespace, { selection: selectEverything }).items;
-    const claim = claimPods(rs, all);
-    const owned = [...claim.owned];
-    const controllerRef = newControllerRef({ ...rs, apiVersion: "apps/v1", kind: "ReplicaSet" });
-    for (const pod of claim.adopt) {
-      try {
-        const adopted = await pods.patch(
-          namespace,
-          pod.metadata.name!,
-          (p) => {
-            if (controllerOf(p) || p.metadata.deletionTimestamp || !selectorMatchesLabels(rs.spec?.selector, p.metadata.labels)) return p;
-            p.metadata.ownerReferences = [...(p.metadata.ownerReferences ?? []), controllerRef];
-            return p;
-          },
-          { user: deps.user },
-        );
-        if (controllerOf(adopted)?.uid === rs.metadata.uid) owned.push(adopted);
-      } catch (e) {
-        if (!isConflictOrNotFound(e)) throw e;
-      }
-    }
-    for (const pod of claim.release) {
-      try {
-        await pods.patch(
-          namespace,
-          pod.metadata.name!,
-          (p) => {
-            p.metadata.ownerReferences = (p.metadata.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata.uid);
-            return p;
-          },
-          { user: deps.user },
-        );
-      } catch (e) {
-        if (!isConflictOrNotFound(e)) throw e;
-      }
-    }
+    const owned = await adoptAndRelease(pods, { ...rs, apiVersion: "apps/v1", kind: "ReplicaSet" }, claimPods(rs, all), deps.user);
 
     let active = owned.filter(isPodActive);
     if (!rs.metadata.deletionTimestamp) {

@@ -7,7 +7,7 @@
 import { labelSelectorAsSelector, type LabelSelectorObject } from "../../apiserver/selectors/labels";
 import { StatusError } from "../../apiserver/status";
 import type { ResourceStore } from "../../registry/store";
-import type { KObject, OwnerReference } from "../../registry/types";
+import type { KObject, OwnerReference, UserInfo } from "../../registry/types";
 
 export const clone = <T>(v: T): T => structuredClone(v);
 
@@ -145,4 +145,53 @@ export function byCreation(a: KObject, b: KObject): number {
   const d = createdMs(a) - createdMs(b);
   if (d !== 0) return d;
   return String(a.metadata.name) < String(b.metadata.name) ? -1 : String(a.metadata.name) > String(b.metadata.name) ? 1 : 0;
+}
+
+/**
+ * Carries out a claim (ReplicaSet and DaemonSet controllers): adopts the matching orphans (each
+ * re-checked against the live pod) and releases owned pods that stopped matching. Returns the
+ * pods the owner controls afterwards.
+ */
+export async function adoptAndRelease(
+  pods: ResourceStore,
+  owner: KObject,
+  claim: { owned: readonly KObject[]; adopt: readonly KObject[]; release: readonly KObject[] },
+  user: UserInfo,
+): Promise<KObject[]> {
+  const namespace = owner.metadata.namespace!;
+  const owned = [...claim.owned];
+  const controllerRef = newControllerRef(owner);
+  for (const pod of claim.adopt) {
+    try {
+      const adopted = await pods.patch(
+        namespace,
+        pod.metadata.name!,
+        (p) => {
+          if (controllerOf(p) || p.metadata.deletionTimestamp || !selectorMatchesLabels(owner.spec?.selector, p.metadata.labels)) return p;
+          p.metadata.ownerReferences = [...(p.metadata.ownerReferences ?? []), controllerRef];
+          return p;
+        },
+        { user },
+      );
+      if (controllerOf(adopted)?.uid === owner.metadata.uid) owned.push(adopted);
+    } catch (e) {
+      if (!isConflictOrNotFound(e)) throw e;
+    }
+  }
+  for (const pod of claim.release) {
+    try {
+      await pods.patch(
+        namespace,
+        pod.metadata.name!,
+        (p) => {
+          p.metadata.ownerReferences = (p.metadata.ownerReferences ?? []).filter((r: OwnerReference) => r.uid !== owner.metadata.uid);
+          return p;
+        },
+        { user },
+      );
+    } catch (e) {
+      if (!isConflictOrNotFound(e)) throw e;
+    }
+  }
+  return owned;
 }
