@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Sandbox, systemUser, type SandboxRecord } from "../../src/sandbox/sandbox";
-import { defaultNodePools, type SandboxSpec } from "../../src/sandbox/spec";
-import { createMemoryBackend } from "../../src/storage/memory";
+import { systemUser } from "../../src/sandbox/sandbox";
 import { selectEverything } from "../../src/registry/selection";
 import { formatTime } from "../../src/registry/clock";
 import type { KObject } from "../../src/registry/types";
@@ -14,16 +12,11 @@ import {
   repackSubsets,
   serviceKeysForPod,
 } from "../../src/controlplane/controllers/endpoints";
-import { T0, testClock, testIds } from "./support/cluster";
+import { quietSandbox, T0 } from "./support/cluster";
 
 // A sandbox whose own control plane never runs: the test drives the reconciler by hand.
 async function world() {
-  const clock = testClock();
-  const spec: SandboxSpec = { name: "t", ttlSeconds: 3600, kubernetesVersion: "1.32", speed: 1, nodes: defaultNodePools() };
-  const record: SandboxRecord = { id: "sbx", name: "t", owner: "o", createdAt: T0, expiresAt: null, kubernetesVersion: "1.32", speed: 1, spec, tokenGeneration: 1 };
-  const sandbox = new Sandbox(record, { backend: createMemoryBackend({}), clock, ids: testIds(), authenticate: async () => null, wake: () => {} });
-  await sandbox.bootstrap();
-  const registry = sandbox.registry;
+  const { clock, sandbox, registry } = await quietSandbox();
   const ec = endpointsReconciler({ registry, user: systemUser, now: () => clock.now() });
   const pods = registry.resource("", "pods");
   const services = registry.resource("", "services");

@@ -356,3 +356,16 @@ export const paths = {
   services: (ns = "default") => `/api/v1/namespaces/${ns}/services`,
   events: (ns = "default") => `/api/v1/namespaces/${ns}/events`,
 };
+
+/**
+ * A bootstrapped sandbox whose own control plane never runs (`wake` does nothing): controller
+ * tests drive their reconciler by hand and play the other controllers themselves.
+ */
+export async function quietSandbox() {
+  const clock = testClock();
+  const spec: SandboxSpec = { name: "t", ttlSeconds: 3600, kubernetesVersion: "1.32", speed: 1, nodes: defaultNodePools() };
+  const record: SandboxRecord = { id: "sbx", name: "t", owner: "o", createdAt: T0, expiresAt: null, kubernetesVersion: "1.32", speed: 1, spec, tokenGeneration: 1 };
+  const sandbox = new Sandbox(record, { backend: createMemoryBackend({}), clock, ids: testIds(), authenticate: async () => null, wake: () => {} });
+  await sandbox.bootstrap();
+  return { clock, sandbox, registry: sandbox.registry };
+}
