@@ -19,7 +19,7 @@ import { quietSandbox } from "./support/cluster";
 // A sandbox whose own control plane never runs: the test drives the reconciler, and plays
 // scheduler (binds pods to the node their affinity pins) and kubelet (readiness, termination).
 async function world() {
-  const { clock, sandbox, registry } = await quietSandbox();
+  const { clock, registry } = await quietSandbox();
   const dsc = daemonSetReconciler({ registry, user: systemUser, now: () => clock.now() });
   const pods = registry.resource("", "pods");
   const dss = registry.resource("apps", "daemonsets");

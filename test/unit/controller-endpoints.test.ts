@@ -16,7 +16,7 @@ import { quietSandbox, T0 } from "./support/cluster";
 
 // A sandbox whose own control plane never runs: the test drives the reconciler by hand.
 async function world() {
-  const { clock, sandbox, registry } = await quietSandbox();
+  const { clock, registry } = await quietSandbox();
   const ec = endpointsReconciler({ registry, user: systemUser, now: () => clock.now() });
   const pods = registry.resource("", "pods");
   const services = registry.resource("", "services");

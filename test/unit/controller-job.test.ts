@@ -15,7 +15,7 @@ import { quietSandbox, T0 } from "./support/cluster";
 
 // A sandbox whose own control plane never runs: the test drives the Job reconciler by hand.
 async function world() {
-  const { clock, sandbox, registry } = await quietSandbox();
+  const { clock, registry } = await quietSandbox();
   const reconcile = jobReconciler({ registry, user: systemUser, now: () => clock.now() });
   const pods = registry.resource("", "pods");
   const jobs = registry.resource("batch", "jobs");

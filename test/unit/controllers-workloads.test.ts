@@ -22,7 +22,7 @@ import { quietSandbox, T0 } from "./support/cluster";
 // A sandbox whose own control plane never runs: the test drives the reconcilers by hand.
 
 async function world() {
-  const { clock, sandbox, registry } = await quietSandbox();
+  const { clock, registry } = await quietSandbox();
   const deps = { registry, user: systemUser, now: () => clock.now() };
   const rsc = replicaSetReconciler(deps);
   const dc = deploymentReconciler(deps);
