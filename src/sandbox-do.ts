@@ -30,8 +30,8 @@ export class SandboxCluster extends DurableObject<Env> {
       return sandbox;
     });
     this.sandbox = opening.catch(() => null);
-    await opening;
-    await this.armAlarm(record.expiresAt, null);
+    const sandbox = await opening;
+    await this.armAlarm(record.expiresAt, sandbox.controlPlane.nextWakeAt());
   }
 
   async setExpiry(expiresAt: number | null): Promise<void> {
@@ -105,10 +105,15 @@ export class SandboxCluster extends DurableObject<Env> {
     return response;
   }
 
-  /** Alarms can be dropped after repeated failures: a request re-arms one when work is pending. */
+  /**
+   * Alarms can be dropped after repeated failures or overwritten by a later `armAlarm`: a request
+   * re-arms the alarm whenever work is due before it.
+   */
   private async alarmWatchdog(sandbox: Sandbox): Promise<void> {
     const wakeAt = sandbox.controlPlane.nextWakeAt();
-    if (wakeAt !== null && (await this.ctx.storage.getAlarm()) === null) await this.armAlarm(sandbox.record.expiresAt, wakeAt);
+    if (wakeAt === null) return;
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > wakeAt) await this.armAlarm(sandbox.record.expiresAt, wakeAt);
   }
 
   private open(id: string): Promise<Sandbox | null> {

@@ -16,6 +16,7 @@ import type { SandboxClock } from "./clock";
 import { garbageCollectorReconciler, needsCollection, ownerKey, ownerKeysOf } from "./controllers/garbage-collector";
 import { deploymentKeyForPod, deploymentKeysForReplicaSet, deploymentReconciler } from "./controllers/deployment";
 import { daemonSetKeysForPod, daemonSetReconciler } from "./controllers/daemonset";
+import { endpointsReconciler, serviceKeysForPod } from "./controllers/endpoints";
 import { jobKeyForPod, jobReconciler } from "./controllers/job";
 import { replicaSetKeysForPod, replicaSetReconciler } from "./controllers/replicaset";
 import { needsScheduling, schedulerReconciler, type SchedulerDeps } from "./controllers/scheduler";
@@ -60,11 +61,13 @@ export class ControlPlane {
       job: jobReconciler({ registry, user, now: () => options.clock.now() }),
       daemonset: daemonSetReconciler({ registry, user, now: () => options.clock.now() }),
       gc: garbageCollectorReconciler({ registry, user }),
+      endpoints: endpointsReconciler({ registry, user, now: () => options.clock.now() }),
     };
     this.watchNamespaces();
     this.watchScheduling();
     this.watchWorkloads();
     this.watchOwners();
+    this.watchServices();
   }
 
   enqueue(controller: string, key: string): void {
@@ -192,6 +195,28 @@ export class ControlPlane {
         if (event.type === "DELETED") for (const key of ownerKeysOf(event.object)) this.enqueue("gc", key);
       });
     }
+  }
+
+  /**
+   * Services and the pods they select feed the Endpoints controller; a deleted Endpoints is
+   * reconciled again (a Service's Endpoints deleted by hand comes back).
+   */
+  private watchServices(): void {
+    const { registry } = this.options;
+    const services = registry.resource("", "services");
+    const pods = registry.resource("", "pods");
+    const endpoints = registry.resource("", "endpoints");
+    const key = (obj: { metadata: { namespace?: string; name?: string } }) => `${obj.metadata.namespace}/${obj.metadata.name}`;
+    const { items, resourceVersion } = services.list("", { selection: selectEverything });
+    for (const svc of items) this.enqueue("endpoints", key(svc));
+    this.follow(services, Number(resourceVersion), (event) => this.enqueue("endpoints", key(event.object)));
+    this.follow(pods, pods.revision, (event) => {
+      const candidates = services.list(event.object.metadata.namespace!, { selection: selectEverything }).items;
+      for (const k of serviceKeysForPod(event.object, candidates)) this.enqueue("endpoints", k);
+    });
+    this.follow(endpoints, endpoints.revision, (event) => {
+      if (event.type === "DELETED") this.enqueue("endpoints", key(event.object));
+    });
   }
 
   /** Terminating namespaces (now and from now on) go to the namespace controller. */

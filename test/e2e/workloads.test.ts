@@ -76,6 +76,19 @@ describe("deployments with kubectl 1.33", () => {
     expect(after).toHaveLength(5);
   });
 
+  it("lists the ready pods behind a Service: kubectl expose, get endpoints", async () => {
+    expect(ok("expose", "deployment/web", "--port=8080", "--target-port=80")).toBe("service/web exposed\n");
+    const ips = podsOf("app=web").filter((p) => !p.metadata.deletionTimestamp).map((p) => (p.status as { podIP?: string }).podIP);
+    const endpoints = await eventually(
+      () => run("get", "endpoints", "web", "-o", "jsonpath={.subsets[*].addresses[*].ip}").stdout.split(" ").filter(Boolean),
+      (got) => got.length === 5,
+    );
+    expect(endpoints.sort()).toEqual(ips.sort());
+    expect(ok("get", "endpoints", "web", "-o", "jsonpath={.subsets[0].ports[0].port}")).toBe("80");
+    ok("delete", "service", "web");
+    expect(await eventually(() => run("get", "endpoints", "web").stderr, (err) => err !== "")).toContain('endpoints "web" not found');
+  });
+
   it("garbage-collects: background, foreground (pods, then ReplicaSet, then Deployment) and orphan deletes", async () => {
     ok("delete", "deployment", "web");
     const leftovers = await eventually(
