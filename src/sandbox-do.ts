@@ -7,6 +7,7 @@ import type { SandboxClockState } from "./controlplane/clock";
 import { randomIds, systemClock } from "./registry/clock";
 import type { UserInfo } from "./registry/types";
 import { Sandbox, type SandboxRecord, type SandboxStats } from "./sandbox/sandbox";
+import { setKubeletRunning, type NodeDrillResult } from "./sandbox/drills";
 import { createD1Backend, deleteSandboxRows } from "./storage/d1";
 
 /** The sandbox admin, as kubeadm's admin.conf user. */
@@ -64,6 +65,15 @@ export class SandboxCluster extends DurableObject<Env> {
     return { simulatedTime: new Date(sandbox.clock.simulatedNow()).toISOString() };
   }
 
+  /** Stops or starts a node's simulated kubelet (`:fail` / `:recover`). Null for an unknown sandbox or node. */
+  async setKubeletRunning(node: string, running: boolean): Promise<NodeDrillResult | null> {
+    const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
+    const sandbox = id ? await this.open(id) : null;
+    if (!sandbox) return null;
+    sandbox.controlPlane.observe();
+    return setKubeletRunning(sandbox.registry, node, running, Date.now());
+  }
+
   /** Removes every row of the sandbox from D1 and forgets it. */
   async destroy(): Promise<void> {
     const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
@@ -100,6 +110,7 @@ export class SandboxCluster extends DurableObject<Env> {
       await request.body?.cancel();
       return toResponse(errors.unauthorized());
     }
+    sandbox.controlPlane.observe();
     const response = await sandbox.api.handle(request, match[2] ?? "/");
     await this.alarmWatchdog(sandbox);
     return response;

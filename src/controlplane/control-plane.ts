@@ -11,7 +11,7 @@ import { storageResource } from "../registry/keys";
 import type { Registry } from "../registry/registry";
 import { selectEverything } from "../registry/selection";
 import type { ObjectEvent, ResourceStore } from "../registry/store";
-import type { UserInfo } from "../registry/types";
+import type { KObject, UserInfo } from "../registry/types";
 import type { SandboxClock } from "./clock";
 import { garbageCollectorReconciler, needsCollection, ownerKey, ownerKeysOf } from "./controllers/garbage-collector";
 import { deploymentKeyForPod, deploymentKeysForReplicaSet, deploymentReconciler } from "./controllers/deployment";
@@ -21,6 +21,9 @@ import { jobKeyForPod, jobReconciler } from "./controllers/job";
 import { replicaSetKeysForPod, replicaSetReconciler } from "./controllers/replicaset";
 import { needsScheduling, schedulerReconciler, type SchedulerDeps } from "./controllers/scheduler";
 import { kubeletReconciler, needsKubelet } from "./kubelet";
+import { heartbeatReconciler, isKubeletStopped } from "./kubelet/heartbeat";
+import { getOrNull } from "./controllers/workloads";
+import { nodeLifecycleReconciler, nodeMonitorGraceMs, podGCReconciler, taintEvictionReconciler } from "./controllers/node-lifecycle";
 import { finalizeNamespace } from "./namespace-finalizer";
 import { alarmTimeFor, RuntimeQueue, type Reconcilers, type RunResult } from "./runtime";
 
@@ -31,24 +34,35 @@ export interface ControlPlaneOptions {
   user: UserInfo;
   /** Asked to run `runDue()` at this real epoch time (null: nothing is due, stop asking). */
   wake(realTimeMs: number | null): void;
+  /** The sandbox's Kubernetes minor version (`"1.32"`): picks version-dependent defaults. */
+  kubernetesVersion: string;
 }
+
+/**
+ * Controllers whose work only matters while somebody uses the sandbox (node heartbeats): they run
+ * whenever the loop runs, but wake it only while it is observed, so an idle sandbox sets no alarm.
+ */
+const BACKGROUND = new Set(["heartbeat"]);
+/** How long (real ms) after the last request a sandbox counts as observed. */
+export const OBSERVED_FOR_MS = 5 * 60_000;
 
 /** How long (simulated) a namespace waits before checking again for contents held by finalizers. */
 const NAMESPACE_RECHECK_MS = 1_000;
 
 export class ControlPlane {
   private readonly queue: RuntimeQueue;
+  private readonly background: RuntimeQueue;
   private readonly reconcilers: Reconcilers;
+  private observedUntil = 0;
   private lastWake: number | null | undefined = undefined;
   /** The scheduler's last cycle per pod (`namespace/name`): filter verdicts and scores per node. */
   readonly schedulingDiagnostics: SchedulerDeps["diagnostics"] = new Map();
 
   constructor(private readonly options: ControlPlaneOptions) {
-    this.queue = new RuntimeQueue({
-      clock: options.clock,
-      onError: (failure) => console.error("controller failed", failure),
-    });
-    const { registry, user } = options;
+    const onError = (failure: unknown) => console.error("controller failed", failure);
+    this.queue = new RuntimeQueue({ clock: options.clock, onError });
+    this.background = new RuntimeQueue({ clock: options.clock, onError });
+    const { registry, user, clock } = options;
     this.reconcilers = {
       namespace: async (name) => {
         const result = await finalizeNamespace(registry, name, user);
@@ -62,21 +76,41 @@ export class ControlPlane {
       daemonset: daemonSetReconciler({ registry, user, now: () => options.clock.now() }),
       gc: garbageCollectorReconciler({ registry, user }),
       endpoints: endpointsReconciler({ registry, user, now: () => options.clock.now() }),
+      heartbeat: heartbeatReconciler({ registry, user, clock }),
+      nodelifecycle: nodeLifecycleReconciler({ registry, user, clock, graceMs: nodeMonitorGraceMs(options.kubernetesVersion) }),
+      tainteviction: taintEvictionReconciler({ registry, user, clock }),
+      podgc: podGCReconciler({ registry, user, clock }),
     };
     this.watchNamespaces();
     this.watchScheduling();
     this.watchWorkloads();
     this.watchOwners();
     this.watchServices();
+    this.watchNodes();
   }
 
   enqueue(controller: string, key: string): void {
-    this.queue.enqueue(controller, key);
+    (BACKGROUND.has(controller) ? this.background : this.queue).enqueue(controller, key);
     this.requestWake();
   }
 
-  /** Runs what is due now (within a budget), then asks to be woken for the rest. Never throws. */
+  /** Somebody uses the sandbox (a request came in): background work runs on schedule for a while. */
+  observe(): void {
+    const wasObserved = this.observed();
+    this.observedUntil = this.options.clock.now() + OBSERVED_FOR_MS;
+    if (!wasObserved) this.requestWake();
+  }
+
+  private observed(): boolean {
+    return this.options.clock.now() < this.observedUntil;
+  }
+
+  /**
+   * Runs what is due now (within a budget), then asks to be woken for the rest. Never throws.
+   * Background work runs first: a heartbeat due is in before any controller judges its age.
+   */
   async runDue(): Promise<RunResult> {
+    await this.background.runDue(this.options.clock.scheduleNow(), this.reconcilers);
     const result = await this.queue.runDue(this.options.clock.scheduleNow(), this.reconcilers);
     this.lastWake = undefined;
     this.requestWake();
@@ -109,7 +143,10 @@ export class ControlPlane {
 
   /** The real time the next run is wanted at, or null when idle. */
   nextWakeAt(): number | null {
-    return alarmTimeFor(this.queue.nextDueAt(), this.options.clock);
+    const work = this.queue.nextDueAt();
+    const background = this.observed() ? this.background.nextDueAt() : null;
+    const due = work === null ? background : background === null ? work : Math.min(work, background);
+    return alarmTimeFor(due, this.options.clock);
   }
 
   private requestWake(): void {
@@ -216,6 +253,46 @@ export class ControlPlane {
     });
     this.follow(endpoints, endpoints.revision, (event) => {
       if (event.type === "DELETED") this.enqueue("endpoints", key(event.object));
+    });
+  }
+
+  /**
+   * Nodes feed their kubelet's heartbeat, the node lifecycle, taint eviction and pod GC; node
+   * Leases the lifecycle; pods bound to a node that has NoExecute taints or is gone, taint
+   * eviction or pod GC. A kubelet that starts again resumes its pods.
+   */
+  private watchNodes(): void {
+    const { registry } = this.options;
+    const nodes = registry.resource("", "nodes");
+    const leases = registry.resource("coordination.k8s.io", "leases");
+    const pods = registry.resource("", "pods");
+    const stopped = new Set<string>();
+    const onNode = (node: KObject, deleted: boolean) => {
+      const name = node.metadata.name!;
+      if (deleted) {
+        stopped.delete(name);
+        return this.enqueue("podgc", name);
+      }
+      this.enqueue("heartbeat", name);
+      this.enqueue("nodelifecycle", name);
+      if ((node.spec?.taints ?? []).some((t: { effect: string }) => t.effect === "NoExecute")) this.enqueue("tainteviction", name);
+      if (isKubeletStopped(node)) stopped.add(name);
+      else if (stopped.delete(name)) {
+        for (const pod of pods.list("", { selection: selectEverything }).items) if (pod.spec?.nodeName === name && needsKubelet(pod)) this.enqueue("kubelet", `${pod.metadata.namespace}/${pod.metadata.name}`);
+      }
+    };
+    const { items, resourceVersion } = nodes.list("", { selection: selectEverything });
+    for (const node of items) onNode(node, false);
+    this.follow(nodes, Number(resourceVersion), (event) => onNode(event.object, event.type === "DELETED"));
+    this.follow(leases, leases.revision, (event) => {
+      if (event.object.metadata.namespace === "kube-node-lease" && event.type !== "DELETED") this.enqueue("nodelifecycle", event.object.metadata.name!);
+    });
+    this.follow(pods, pods.revision, (event) => {
+      const nodeName: string | undefined = event.object.spec?.nodeName;
+      if (!nodeName || event.type === "DELETED") return;
+      const node = getOrNull(nodes, "", nodeName);
+      if (!node) this.enqueue("podgc", nodeName);
+      else if ((node.spec?.taints ?? []).some((t: { effect: string }) => t.effect === "NoExecute")) this.enqueue("tainteviction", nodeName);
     });
   }
 

@@ -142,6 +142,18 @@ export function managementApp() {
     return c.json({ namespace, pod, ...(diagnostics as object) });
   });
 
+  // `POST /v1/sandboxes/{id}/nodes/{name}:fail` and `:recover`: the node's kubelet stops or starts.
+  app.post("/sandboxes/:id/nodes/:drill", async (c) => {
+    const drill = /^(.+):(fail|recover)$/.exec(c.req.param("drill"));
+    if (!drill) return apiError(c, 404, "NotFound", `no route for POST ${new URL(c.req.url).pathname}: use nodes/{name}:fail or nodes/{name}:recover`);
+    const record = await find(c);
+    if (!record) return notFound(c);
+    const [, node, action] = drill;
+    const result = await stub(c.env, record.id).setKubeletRunning(node, action === "recover");
+    if (!result) return apiError(c, 404, "NotFound", `sandbox "${record.id}" has no node "${node}"`);
+    return c.json({ id: record.id, ...result });
+  });
+
   // `POST /v1/sandboxes/{id}/clock:advance {"seconds": N}`: simulated time jumps forward N seconds.
   app.post("/sandboxes/:id/:action", async (c) => {
     if (c.req.param("action") !== "clock:advance") return apiError(c, 404, "NotFound", `no route for POST ${new URL(c.req.url).pathname}`);

@@ -90,6 +90,7 @@ export class Sandbox {
       registry: this.registry,
       clock: this.clock,
       user: systemUser,
+      kubernetesVersion: record.kubernetesVersion,
       wake: (at) => (deps.wake ?? this.wakeByTimer)(at),
     });
   }

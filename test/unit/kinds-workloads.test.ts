@@ -114,8 +114,20 @@ describe("defaulting matches kube-apiserver", () => {
       schedulerName: "default-scheduler",
       securityContext: {},
       terminationGracePeriodSeconds: 30,
+      // DefaultTolerationSeconds admission
+      tolerations: [
+        { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 },
+        { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 },
+      ],
     });
     expect(obj.status).toEqual({ phase: "Pending", qosClass: "BestEffort" });
+  });
+
+  it("keeps a pod's own not-ready/unreachable tolerations (DefaultTolerationSeconds adds only missing ones)", () => {
+    const tolerations = [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 5 }];
+    const obj = created(podStrategy, pod({ containers: [container()], tolerations }));
+    expect(obj.spec.tolerations).toEqual([...tolerations, { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 }]);
+    expect(created(podStrategy, pod({ containers: [container()], tolerations: [{ operator: "Exists" }] })).spec.tolerations).toEqual([{ operator: "Exists" }]);
   });
 
   it("defaults ports, probes, volumes, env field references and requests from limits", () => {

@@ -60,6 +60,7 @@ import { errors, StatusError } from "../../apiserver/status";
 import type { Reconciler } from "../runtime";
 import { recordEvent } from "../events";
 import { allocatePodIP, nextPodStatus, type Termination } from "./status";
+import { isKubeletStopped } from "./heartbeat";
 
 export { allocatePodIP, backoffMs, nextPodStatus, podTimeline, TIMING, type KubeletInput, type KubeletOutput, type TimedEvent, type Termination } from "./status";
 export { containerBehavior, imageInfo, imageRepository, type Behavior, type ImageInfo } from "./behavior";
@@ -155,6 +156,7 @@ export function kubeletReconciler(deps: KubeletDeps): Reconciler {
       if (e instanceof StatusError && e.code === 404) return; // no node, no kubelet
       throw e;
     }
+    if (isKubeletStopped(node)) return; // a stopped kubelet reports nothing; its node's recovery re-enqueues the pod
     const simNow = deps.clock.simulatedNow();
     let mem = memory.get(uid);
     if (!mem) {

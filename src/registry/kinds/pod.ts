@@ -100,8 +100,22 @@ function decodeAndDefault(obj: KObject): void {
   defaultPodSpec(obj.spec, { pod: true });
 }
 
+/**
+ * kube-apiserver's DefaultTolerationSeconds admission: a pod that does not tolerate the
+ * `not-ready` / `unreachable` NoExecute taints tolerates them for 300 s.
+ */
+function addDefaultTolerations(spec: Obj): void {
+  const tolerations = arr(spec.tolerations).filter(isRecord);
+  const tolerates = (key: string) => tolerations.some((t) => (t.key === key || !t.key) && (t.effect === "NoExecute" || !t.effect));
+  for (const key of ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]) {
+    if (!tolerates(key)) tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
+  }
+  spec.tolerations = tolerations;
+}
+
 function prepareForCreate(obj: KObject, _ctx: StrategyContext): FieldError[] {
   decodeAndDefault(obj);
+  addDefaultTolerations(obj.spec);
   const status: Obj = { phase: "Pending", qosClass: computePodQOS(obj.spec) };
   if (arr(obj.spec.schedulingGates).length > 0) {
     status.conditions = [

@@ -1,0 +1,93 @@
+/**
+ * Node failure drills through the management API, observed with kubectl 1.33: a node whose
+ * kubelet stops goes NotReady, its pods are evicted after their 300 s tolerations and recreated
+ * elsewhere, and the node recovers — with clock:advance instead of waiting.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, createSandbox, kubectl, kubectlBinary, type SandboxHandle } from "./support/sandbox";
+
+const binary = kubectlBinary("1.33");
+
+async function eventually<T>(read: () => T, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = read();
+    if (accept(value) || Date.now() - start > timeoutMs) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Pod {
+  metadata: { name: string; deletionTimestamp?: string };
+  spec: { nodeName?: string };
+  status: { phase: string };
+}
+
+describe("node drills with kubectl 1.33", () => {
+  let sandbox: SandboxHandle;
+  const run = (...args: string[]) => kubectl(binary!, sandbox, args);
+  const ok = (...args: string[]) => {
+    const r = run(...args);
+    expect(r.stderr, `kubectl ${args.join(" ")}`).toBe("");
+    expect(r.code).toBe(0);
+    return r.stdout;
+  };
+  const pods = () => JSON.parse(ok("get", "pods", "-l", "app=web", "-o", "json")).items as Pod[];
+  const nodeStatus = (name: string) => ok("get", "node", name, "--no-headers").split(/\s+/)[1];
+  const drill = (path: string) => api(`/v1/sandboxes/${sandbox.id}/${path}`, { method: "POST" });
+  const advance = async (seconds: number) => {
+    const res = await api(`/v1/sandboxes/${sandbox.id}/clock:advance`, { method: "POST", body: JSON.stringify({ seconds }) });
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+  };
+
+  beforeAll(async () => {
+    if (!binary) throw new Error("kubectl.1.33 is required but missing beside the machine's kubectl");
+    sandbox = await createSandbox({ kubernetesVersion: "1.33", speed: 10 });
+  });
+  afterAll(async () => {
+    await sandbox?.delete();
+  });
+
+  it("refuses an unknown node or drill with a 404 that says so", async () => {
+    const res = await drill("nodes/worker-9:fail");
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(`sandbox "${sandbox.id}" has no node "worker-9"`);
+    const bad = await drill("nodes/worker-1:explode");
+    expect(bad.status).toBe(404);
+    await bad.body?.cancel();
+  });
+
+  it("fails a node: NotReady, then its pods are recreated on the other worker; recovers it", async () => {
+    ok("create", "deployment", "web", "--image=nginx", "--replicas=4");
+    ok("rollout", "status", "deployment/web", "--timeout=60s");
+    const onFailed = pods().filter((p) => p.spec.nodeName === "worker-1").map((p) => p.metadata.name);
+    expect(onFailed.length).toBeGreaterThan(0);
+
+    const res = await drill("nodes/worker-1:fail");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ id: sandbox.id, node: "worker-1", kubelet: "stopped" });
+    await advance(60);
+    expect(await eventually(() => nodeStatus("worker-1"), (s) => s === "NotReady")).toBe("NotReady");
+    expect(ok("get", "node", "worker-1", "-o", "jsonpath={.spec.taints[*].key}")).toContain("node.kubernetes.io/unreachable");
+    expect(nodeStatus("worker-2")).toBe("Ready");
+
+    await advance(300);
+    const moved = await eventually(
+      () => pods(),
+      (all) => all.filter((p) => !p.metadata.deletionTimestamp && p.spec.nodeName === "worker-2" && p.status.phase === "Running").length === 4,
+    );
+    expect(moved.filter((p) => !p.metadata.deletionTimestamp).map((p) => p.spec.nodeName)).toEqual(["worker-2", "worker-2", "worker-2", "worker-2"]);
+    // The evicted pods wait, Terminating, for a kubelet that does not answer.
+    expect(moved.filter((p) => p.metadata.deletionTimestamp).map((p) => p.metadata.name).sort()).toEqual([...onFailed].sort());
+    expect(ok("get", "events", "--field-selector", "reason=TaintManagerEviction", "-o", "name").trim().split("\n")).toHaveLength(onFailed.length);
+
+    const recovered = await drill("nodes/worker-1:recover");
+    expect(await recovered.json()).toEqual({ id: sandbox.id, node: "worker-1", kubelet: "running" });
+    expect(await eventually(() => nodeStatus("worker-1"), (s) => s === "Ready")).toBe("Ready");
+    await advance(60);
+    const left = await eventually(() => pods(), (all) => all.length === 4);
+    expect(left.map((p) => p.metadata.name)).not.toContain(onFailed[0]);
+    expect(ok("get", "node", "worker-1", "-o", "jsonpath={.spec.taints}")).toBe("");
+  });
+});
