@@ -16,7 +16,7 @@ const record: SandboxRecord = {
   expiresAt: null,
   kubernetesVersion: "1.32",
   speed: 1,
-  spec: { name: "bench", ttlSeconds: null, kubernetesVersion: "1.32", speed: 1, nodes: defaultNodePools() },
+  spec: { name: "bench", ttlSeconds: null, kubernetesVersion: "1.32", speed: 1, nodes: defaultNodePools(), addons: false },
   tokenGeneration: 1,
 };
 const admin = { username: "admin", groups: ["system:masters"] };

@@ -29,6 +29,8 @@ export interface ApiServerOptions {
   authenticate(token: string): Promise<UserInfo | null>;
   /** Registers an open watch (429 when too many); returns its release. */
   openWatch(): () => void;
+  /** The sandbox speed: simulated durations (log line times) pass this many times faster. */
+  speed?(): number;
 }
 
 /** Paths anyone may read, as kube-apiserver's system:public-info-viewer role allows. */
@@ -76,6 +78,7 @@ export class ApiServer {
         clock: this.options.clock,
         user,
         openWatch: this.options.openWatch,
+        speed: this.options.speed,
       });
     }
     if (request.method !== "GET" && request.method !== "HEAD") throw errors.pathNotFound();

@@ -18,6 +18,7 @@ import { escapeFieldValue, parseFieldSelector } from "./selectors/fields";
 import { parseIncludeObject, partialObjectMetadata, toTable } from "./table";
 import { watchResponse } from "./watch";
 import { applyBinding, validateBinding } from "../registry/kinds/pod";
+import { servePodLog } from "./pod-log";
 
 export interface ResourceContext {
   registry: Registry;
@@ -25,6 +26,8 @@ export interface ResourceContext {
   user: UserInfo;
   /** Registers an open watch; returns a release function, or throws 429 when the sandbox has too many. */
   openWatch(): () => void;
+  /** How many times faster than real time the sandbox's simulated durations pass (default 1). */
+  speed?(): number;
 }
 
 const json = (body: unknown, status = 200): Response =>
@@ -300,6 +303,8 @@ async function serveSubresource(store: ResourceStore, info: ResourceRequest, req
     // BindingREST returns a bare Success Status; the create handler fills in code 201.
     return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
   }
+
+  if (sub === "log" && strategy.group === "" && strategy.resource === "pods") return servePodLog(store, info, request, ctx);
 
   await request.body?.cancel();
   throw errors.pathNotFound();

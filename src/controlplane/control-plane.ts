@@ -15,16 +15,19 @@ import type { KObject, UserInfo } from "../registry/types";
 import type { SandboxClock } from "./clock";
 import { garbageCollectorReconciler, needsCollection, ownerKey, ownerKeysOf } from "./controllers/garbage-collector";
 import { deploymentKeyForPod, deploymentKeysForReplicaSet, deploymentReconciler } from "./controllers/deployment";
+import { cronJobKeyForJob, cronJobReconciler } from "./controllers/cronjob";
 import { daemonSetKeysForPod, daemonSetReconciler } from "./controllers/daemonset";
 import { endpointsReconciler, serviceKeysForPod } from "./controllers/endpoints";
 import { jobKeyForPod, jobReconciler } from "./controllers/job";
+import { statefulSetKeysForPod, statefulSetReconciler, volumeBinderReconciler } from "./controllers/statefulset";
 import { replicaSetKeysForPod, replicaSetReconciler } from "./controllers/replicaset";
 import { needsScheduling, schedulerReconciler, type SchedulerDeps } from "./controllers/scheduler";
 import { kubeletReconciler, needsKubelet } from "./kubelet";
 import { heartbeatReconciler, isKubeletStopped } from "./kubelet/heartbeat";
-import { getOrNull } from "./controllers/workloads";
+import { controllerOf, getOrNull } from "./controllers/workloads";
 import { nodeLifecycleReconciler, nodeMonitorGraceMs, podGCReconciler, taintEvictionReconciler } from "./controllers/node-lifecycle";
 import { finalizeNamespace } from "./namespace-finalizer";
+import { SchedulerCache } from "./scheduler";
 import { alarmTimeFor, RuntimeQueue, type Reconcilers, type RunResult } from "./runtime";
 
 export interface ControlPlaneOptions {
@@ -57,29 +60,35 @@ export class ControlPlane {
   private lastWake: number | null | undefined = undefined;
   /** The scheduler's last cycle per pod (`namespace/name`): filter verdicts and scores per node. */
   readonly schedulingDiagnostics: SchedulerDeps["diagnostics"] = new Map();
+  /** Nodes and the pods bound to them, from the watches: the scheduler's cache and a by-node index. */
+  private readonly schedulerCache = new SchedulerCache();
 
   constructor(private readonly options: ControlPlaneOptions) {
     const onError = (failure: unknown) => console.error("controller failed", failure);
     this.queue = new RuntimeQueue({ clock: options.clock, onError });
     this.background = new RuntimeQueue({ clock: options.clock, onError });
     const { registry, user, clock } = options;
+    const podsOn = (node: string) => this.schedulerCache.podsOn(node);
     this.reconcilers = {
       namespace: async (name) => {
         const result = await finalizeNamespace(registry, name, user);
         return result === "waiting" ? { requeueAfterMs: NAMESPACE_RECHECK_MS } : undefined;
       },
-      scheduler: schedulerReconciler({ registry, user, now: () => options.clock.now(), diagnostics: this.schedulingDiagnostics }),
-      kubelet: kubeletReconciler({ registry, user, clock: options.clock }),
+      scheduler: schedulerReconciler({ registry, user, now: () => options.clock.now(), diagnostics: this.schedulingDiagnostics, cache: this.schedulerCache }),
+      kubelet: kubeletReconciler({ registry, user, clock, podsOn }),
       replicaset: replicaSetReconciler({ registry, user, now: () => options.clock.now() }),
       deployment: deploymentReconciler({ registry, user, now: () => options.clock.now() }),
       job: jobReconciler({ registry, user, now: () => options.clock.now() }),
+      cronjob: cronJobReconciler({ registry, user, now: () => clock.now(), simulatedNow: () => clock.simulatedNow() }),
       daemonset: daemonSetReconciler({ registry, user, now: () => options.clock.now() }),
+      statefulset: statefulSetReconciler({ registry, user, now: () => clock.now() }),
+      volumebinder: volumeBinderReconciler({ registry, user, now: () => clock.now() }),
       gc: garbageCollectorReconciler({ registry, user }),
       endpoints: endpointsReconciler({ registry, user, now: () => options.clock.now() }),
       heartbeat: heartbeatReconciler({ registry, user, clock }),
-      nodelifecycle: nodeLifecycleReconciler({ registry, user, clock, graceMs: nodeMonitorGraceMs(options.kubernetesVersion) }),
-      tainteviction: taintEvictionReconciler({ registry, user, clock }),
-      podgc: podGCReconciler({ registry, user, clock }),
+      nodelifecycle: nodeLifecycleReconciler({ registry, user, clock, podsOn, graceMs: nodeMonitorGraceMs(options.kubernetesVersion) }),
+      tainteviction: taintEvictionReconciler({ registry, user, clock, podsOn }),
+      podgc: podGCReconciler({ registry, user, clock, podsOn }),
     };
     this.watchNamespaces();
     this.watchScheduling();
@@ -164,19 +173,37 @@ export class ControlPlane {
     const { registry } = this.options;
     const pods = registry.resource("", "pods");
     const nodes = registry.resource("", "nodes");
+    const cache = this.schedulerCache;
     const key = (pod: { metadata: { namespace?: string; name?: string } }) => `${pod.metadata.namespace}/${pod.metadata.name}`;
-    const retryPending = () => {
-      for (const pod of pods.list("", { selection: selectEverything }).items) if (needsScheduling(pod)) this.enqueue("scheduler", key(pod));
+    const retryUnschedulable = () => {
+      for (const k of cache.unschedulable) this.enqueue("scheduler", k);
     };
-    const { items, resourceVersion } = pods.list("", { selection: selectEverything });
-    retryPending();
-    for (const pod of items) if (needsKubelet(pod)) this.enqueue("kubelet", key(pod));
-    this.follow(pods, Number(resourceVersion), (event) => {
-      if (event.type === "DELETED") return retryPending();
+    const podList = pods.list("", { selection: selectEverything });
+    const nodeList = nodes.list("", { selection: selectEverything });
+    for (const node of nodeList.items) cache.setNode(node);
+    for (const pod of podList.items) {
+      cache.setPod(pod);
+      if (needsScheduling(pod)) this.enqueue("scheduler", key(pod));
+      if (needsKubelet(pod)) this.enqueue("kubelet", key(pod));
+    }
+    this.follow(pods, Number(podList.resourceVersion), (event) => {
+      if (event.type === "DELETED") {
+        cache.removePod(key(event.object));
+        cache.unschedulable.delete(key(event.object));
+        return retryUnschedulable();
+      }
+      const counted = cache.counts(key(event.object));
+      cache.setPod(event.object);
       if (needsScheduling(event.object)) this.enqueue("scheduler", key(event.object));
       if (needsKubelet(event.object)) this.enqueue("kubelet", key(event.object));
+      // A pod that stops using its node's resources makes room, as upstream's AssignedPodDelete.
+      if (counted && !cache.counts(key(event.object))) retryUnschedulable();
     });
-    this.follow(nodes, nodes.revision, () => retryPending());
+    this.follow(nodes, Number(nodeList.resourceVersion), (event) => {
+      if (event.type === "DELETED") cache.removeNode(event.object.metadata.name!);
+      else cache.setNode(event.object);
+      retryUnschedulable();
+    });
   }
 
   /**
@@ -198,8 +225,14 @@ export class ControlPlane {
     };
     for (const d of all(deployments, "")) this.enqueue("deployment", key(d));
     for (const rs of all(replicaSets, "")) this.enqueue("replicaset", key(rs));
+    const cronJobs = registry.resource("batch", "cronjobs");
     for (const job of all(jobs, "")) this.enqueue("job", key(job));
-    this.follow(jobs, jobs.revision, (event) => this.enqueue("job", key(event.object)));
+    for (const cj of all(cronJobs, "")) this.enqueue("cronjob", key(cj));
+    this.follow(cronJobs, cronJobs.revision, (event) => this.enqueue("cronjob", key(event.object)));
+    this.follow(jobs, jobs.revision, (event) => {
+      this.enqueue("job", key(event.object));
+      enqueueAll("cronjob", [cronJobKeyForJob(event.object)]);
+    });
     for (const ds of all(daemonSets, "")) this.enqueue("daemonset", key(ds));
     this.follow(daemonSets, daemonSets.revision, (event) => this.enqueue("daemonset", key(event.object)));
     this.follow(nodes, nodes.revision, () => enqueueAll("daemonset", all(daemonSets, "").map(key)));
@@ -208,12 +241,24 @@ export class ControlPlane {
       this.enqueue("replicaset", key(event.object));
       enqueueAll("deployment", deploymentKeysForReplicaSet(event.object, all(deployments, event.object.metadata.namespace!)));
     });
+    const statefulSets = registry.resource("apps", "statefulsets");
+    const claims = registry.resource("", "persistentvolumeclaims");
+    for (const sts of all(statefulSets, "")) this.enqueue("statefulset", key(sts));
+    this.follow(statefulSets, statefulSets.revision, (event) => this.enqueue("statefulset", key(event.object)));
+    for (const pvc of all(claims, "")) this.enqueue("volumebinder", key(pvc));
+    this.follow(claims, claims.revision, (event) => {
+      if (event.type !== "DELETED") this.enqueue("volumebinder", key(event.object));
+    });
     this.follow(pods, pods.revision, (event) => {
-      const owners = all(replicaSets, event.object.metadata.namespace!);
-      enqueueAll("replicaset", replicaSetKeysForPod(event.object, owners));
-      enqueueAll("job", [jobKeyForPod(event.object)]);
-      enqueueAll("daemonset", daemonSetKeysForPod(event.object, all(daemonSets, event.object.metadata.namespace!)));
-      if (event.type === "DELETED") enqueueAll("deployment", [deploymentKeyForPod(event.object, owners)]);
+      const pod = event.object;
+      const namespace = pod.metadata.namespace!;
+      // An owned pod names its controller; only an orphan is offered to every owner that selects it.
+      const candidates = (store: typeof pods) => (controllerOf(pod) ? [] : all(store, namespace));
+      enqueueAll("replicaset", replicaSetKeysForPod(pod, candidates(replicaSets)));
+      enqueueAll("job", [jobKeyForPod(pod)]);
+      enqueueAll("daemonset", daemonSetKeysForPod(pod, candidates(daemonSets)));
+      enqueueAll("statefulset", statefulSetKeysForPod(pod, candidates(statefulSets)));
+      if (event.type === "DELETED") enqueueAll("deployment", [deploymentKeyForPod(pod, all(replicaSets, namespace))]);
     });
   }
 

@@ -1,11 +1,13 @@
 /**
  * The objects a new sandbox starts with, as kubeadm leaves a fresh cluster: the system
- * namespaces, the `kubernetes` Service and its Endpoints, Ready nodes with their Leases, and a
- * default ServiceAccount per namespace. Pure: the caller writes them through the registry.
+ * namespaces, the `kubernetes` Service and its Endpoints, Ready nodes with their Leases, a
+ * default ServiceAccount per namespace and, unless the spec turns them off, the add-ons of
+ * ./addons.ts. Pure: the caller writes them through the registry, phase by phase.
  */
 import { formatMicroTime } from "../registry/clock";
 import type { KObject } from "../registry/types";
 import { gitVersion } from "../apiserver/version";
+import { addonNamespaces, addonObjects, mirrorPods, stableHex, uuidFrom, type AddonCluster, type ResourceObject } from "./addons";
 import { nodeNames, type NodePoolSpec, type SandboxSpec } from "./spec";
 
 export const systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -16,7 +18,13 @@ export interface BootstrapObjects {
   /** Written first: everything else lives in them. */
   namespaces: KObject[];
   /** Written once the namespaces exist; each entry names its resource. */
-  objects: { group: string; resource: string; object: KObject }[];
+  objects: ResourceObject[];
+  /**
+   * Written last: objects owned by a Node (the control-plane mirror pods), given the uid the
+   * registry assigned to each node by name. An owner reference with any other uid would make the
+   * garbage collector delete the object.
+   */
+  nodeDependents(nodeUids: ReadonlyMap<string, string>): ResourceObject[];
 }
 
 export interface NodeIdentity {
@@ -41,22 +49,6 @@ export function nodeIP(index: number): string {
 /** One /24 per node out of 10.244.0.0/16 (wrapping into 10.245+ past 256 nodes). */
 export function podCIDR(index: number): string {
   return `10.${244 + Math.floor(index / 256)}.${index % 256}.0/24`;
-}
-
-function hexId(seed: string, length = 32): string {
-  // Deterministic, stable per node: FNV-1a expanded; machine and boot ids only need to look real.
-  let out = "";
-  let h = 0x811c9dc5;
-  while (out.length < length) {
-    for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193) >>> 0;
-    h = Math.imul(h ^ out.length, 0x01000193) >>> 0;
-    out += h.toString(16).padStart(8, "0");
-  }
-  return out.slice(0, length);
-}
-
-function uuidFrom(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 export function nodeObject(node: NodeIdentity, kubernetesVersion: string, sandboxId: string): KObject {
@@ -119,9 +111,9 @@ export function nodeObject(node: NodeIdentity, kubernetesVersion: string, sandbo
       ],
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       nodeInfo: {
-        machineID: hexId(`${sandboxId}/${name}/machine`),
-        systemUUID: uuidFrom(hexId(`${sandboxId}/${name}/system`)),
-        bootID: uuidFrom(hexId(`${sandboxId}/${name}/boot`)),
+        machineID: stableHex(`${sandboxId}/${name}/machine`),
+        systemUUID: uuidFrom(stableHex(`${sandboxId}/${name}/system`)),
+        bootID: uuidFrom(stableHex(`${sandboxId}/${name}/boot`)),
         kernelVersion: "6.1.0-28-cloud-amd64",
         osImage: "Debian GNU/Linux 12 (bookworm)",
         containerRuntimeVersion: "containerd://1.7.24",
@@ -147,7 +139,7 @@ export function withConditionTimes(node: KObject, time: string): KObject {
 
 export function bootstrapObjects(spec: SandboxSpec, sandboxId: string, nowMs: number): BootstrapObjects {
   const namespaces: KObject[] = systemNamespaces.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
-  const objects: BootstrapObjects["objects"] = [];
+  const objects: ResourceObject[] = [];
   const core = (resource: string, object: KObject) => objects.push({ group: "", resource, object });
   const nodes = nodeIdentities(spec);
   const controlPlane = nodes.find((n) => n.pool.roles.includes("control-plane")) ?? nodes[0];
@@ -181,5 +173,15 @@ export function bootstrapObjects(spec: SandboxSpec, sandboxId: string, nowMs: nu
   for (const ns of systemNamespaces) {
     core("serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: ns } });
   }
-  return { namespaces, objects };
+  if (spec.addons === false) return { namespaces, objects, nodeDependents: () => [] };
+
+  const addons: AddonCluster = { sandboxId, kubernetesVersion: spec.kubernetesVersion, controlPlane: { name: controlPlane.name, ip: nodeIP(controlPlane.index) }, nowMs };
+  return {
+    namespaces: [...namespaces, ...addonNamespaces()],
+    objects: [...objects, ...addonObjects(addons)],
+    nodeDependents: (nodeUids) => {
+      const uid = nodeUids.get(controlPlane.name);
+      return uid ? mirrorPods(addons, uid) : [];
+    },
+  };
 }

@@ -13,6 +13,7 @@ import { builtinKinds } from "../registry/kinds";
 import type { KObject, UserInfo } from "../registry/types";
 import type { Backend, KeyValue } from "../storage/backend";
 import { createAllocator } from "./allocator";
+import type { ResourceObject } from "./addons";
 import { bootstrapObjects } from "./bootstrap";
 import type { SandboxSpec } from "./spec";
 
@@ -84,6 +85,7 @@ export class Sandbox {
       kubernetesVersion: record.kubernetesVersion,
       authenticate: deps.authenticate,
       openWatch: () => this.openWatch(),
+      speed: () => this.clock.speed,
     });
     this.clock = deps.clockState ? SandboxClock.fromState(deps.clock, deps.clockState) : SandboxClock.start(deps.clock, record.speed);
     this.controlPlane = new ControlPlane({
@@ -103,17 +105,19 @@ export class Sandbox {
     this.timer = setTimeout(() => void this.controlPlane.runDue(), Math.max(0, at - this.deps.clock.now()));
   };
 
-  /** Writes the objects of a fresh kubeadm-like cluster. */
+  /**
+   * Writes the objects of a fresh kubeadm-like cluster in three phases: namespaces, then what
+   * lives in them (nodes among it), then what a node owns by uid (mirror pods).
+   */
   async bootstrap(): Promise<void> {
-    const { namespaces, objects } = bootstrapObjects(this.record.spec, this.record.id, this.deps.clock.now());
+    const plan = bootstrapObjects(this.record.spec, this.record.id, this.deps.clock.now());
     const options = { user: systemUser };
-    const nsStore = this.registry.resource("", "namespaces");
-    await Promise.all(namespaces.map((ns) => nsStore.create("", ns, options)));
-    await Promise.all(
-      objects.map(({ group, resource, object }) =>
-        this.registry.resource(group, resource).create(object.metadata.namespace ?? "", object as KObject, options),
-      ),
-    );
+    const createAll = (entries: ResourceObject[]) =>
+      Promise.all(entries.map(({ group, resource, object }) => this.registry.resource(group, resource).create(object.metadata.namespace ?? "", object, options)));
+    await createAll(plan.namespaces.map((object) => ({ group: "", resource: "namespaces", object })));
+    const created = await createAll(plan.objects);
+    const nodeUids = new Map(created.filter((o) => o.kind === "Node").map((o) => [o.metadata.name!, o.metadata.uid!]));
+    await createAll(plan.nodeDependents(nodeUids));
   }
 
   stats(): SandboxStats {

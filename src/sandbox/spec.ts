@@ -27,6 +27,11 @@ export interface SandboxSpec {
   kubernetesVersion: string;
   speed: number;
   nodes: NodePoolSpec[];
+  /**
+   * The kubeadm add-ons (control-plane mirror pods, CoreDNS, kube-proxy, flannel…). Parsing
+   * always sets it (default true); a spec built without it gets them too.
+   */
+  addons?: boolean;
 }
 
 export class SpecError extends Error {
@@ -64,7 +69,7 @@ function allowOnly(obj: Record<string, unknown>, allowed: string[], prefix: stri
 export function parseSandboxSpec(body: unknown, makeName: () => string): SandboxSpec {
   if (body === undefined || body === null) body = {};
   if (!isObject(body)) throw new SpecError("", "the request body must be a JSON object", 400);
-  allowOnly(body, ["name", "ttlSeconds", "kubernetesVersion", "speed", "nodes"], "");
+  allowOnly(body, ["name", "ttlSeconds", "kubernetesVersion", "speed", "nodes", "addons"], "");
 
   const name = body.name ?? makeName();
   if (typeof name !== "string" || name.length > 63 || !dns1123Label.test(name)) {
@@ -88,7 +93,10 @@ export function parseSandboxSpec(body: unknown, makeName: () => string): Sandbox
   }
 
   const nodes = body.nodes === undefined ? defaultNodePools() : parseNodePools(body.nodes);
-  return { name, ttlSeconds, kubernetesVersion: kubernetesVersion.replace(/^v/, ""), speed, nodes };
+
+  const addons = body.addons ?? true;
+  if (typeof addons !== "boolean") throw new SpecError("addons", "addons must be a boolean");
+  return { name, ttlSeconds, kubernetesVersion: kubernetesVersion.replace(/^v/, ""), speed, nodes, addons };
 }
 
 export function parseTtl(value: unknown): number {

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSandbox, kubectl, kubectlBinary, type SandboxHandle } from "./support/sandbox";
+import { api, createSandbox, kubectl, kubectlBackground, kubectlBinary, type SandboxHandle } from "./support/sandbox";
 
 const binary = kubectlBinary("1.33");
 
@@ -122,6 +122,64 @@ describe("deployments with kubectl 1.33", () => {
     expect(ok("wait", "--for=condition=complete", "job/sleeper", "--timeout=60s")).toBe("job.batch/sleeper condition met\n");
     expect(ok("get", "job", "sleeper", "-o", "jsonpath={.status.succeeded}")).toBe("1");
     expect(ok("get", "pods", "-l", "job-name=sleeper", "-o", "jsonpath={.items[0].status.phase}")).toBe("Succeeded");
+  });
+
+  it("fires a CronJob when the clock is advanced past its schedule", async () => {
+    ok("create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *", "--", "sh", "-c", "echo tick");
+    const res = await api(`/v1/sandboxes/${sandbox.id}/clock:advance`, { method: "POST", body: JSON.stringify({ seconds: 300 }) });
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+    const jobs = await eventually(
+      () => (JSON.parse(run("get", "jobs", "-o", "json").stdout).items as { metadata: { name: string } }[]).filter((j) => j.metadata.name.startsWith("tick-")),
+      (items) => items.length === 1,
+    );
+    expect(jobs).toHaveLength(1);
+    const name = jobs[0].metadata.name;
+    expect(name).toMatch(/^tick-\d+$/);
+    expect(ok("wait", "--for=condition=complete", `job/${name}`, "--timeout=60s")).toBe(`job.batch/${name} condition met\n`);
+    expect(ok("get", "cronjob", "tick", "-o", "jsonpath={.status.lastScheduleTime}")).not.toBe("");
+  });
+
+  it("creates a StatefulSet's pods web-0, web-1, web-2 in order, each with its Bound claim", async () => {
+    const manifest = `
+apiVersion: v1
+kind: Service
+metadata: {name: nginx, labels: {app: nginx}}
+spec: {clusterIP: None, selector: {app: nginx}, ports: [{port: 80, name: web}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  serviceName: nginx
+  replicas: 3
+  selector: {matchLabels: {app: nginx}}
+  template:
+    metadata: {labels: {app: nginx}}
+    spec:
+      containers:
+      - {name: nginx, image: registry.k8s.io/nginx-slim:0.24, ports: [{containerPort: 80, name: web}], volumeMounts: [{name: www, mountPath: /usr/share/nginx/html}]}
+  volumeClaimTemplates:
+  - metadata: {name: www}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+`;
+    const watch = kubectlBackground(binary!, sandbox, ["get", "pods", "-l", "app=nginx", "-w", "-o", "name"]);
+    try {
+      const applied = kubectl(binary!, sandbox, ["apply", "-f", "-"], manifest);
+      expect(applied.stderr).toBe("");
+      expect(ok("rollout", "status", "statefulset/web", "--timeout=60s")).toContain("partitioned roll out complete: 3 new pods have been updated");
+      await watch.waitFor((out) => out.includes("pod/web-2"));
+      const firstSeen = [...new Set(watch.output().split("\n").filter(Boolean))];
+      expect(firstSeen).toEqual(["pod/web-0", "pod/web-1", "pod/web-2"]);
+    } finally {
+      watch.stop();
+    }
+    expect(ok("get", "pvc", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.phase} {end}").trim().split(" ").filter((x) => x.startsWith("www-"))).toEqual([
+      "www-web-0=Bound",
+      "www-web-1=Bound",
+      "www-web-2=Bound",
+    ]);
+    expect(ok("get", "pod", "web-1", "-o", "jsonpath={.spec.hostname}.{.spec.subdomain}")).toBe("web-1.nginx");
   });
 
   it("runs a DaemonSet pod on every eligible node (the docs example tolerates only the old `master` taint)", () => {

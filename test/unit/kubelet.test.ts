@@ -1,3 +1,4 @@
+import type { Registry } from "../../src/registry/registry";
 import { describe, expect, it } from "vitest";
 import {
   allocatePodIP,
@@ -12,6 +13,10 @@ import {
 import type { KObject } from "../../src/registry/types";
 import { selectEverything } from "../../src/registry/selection";
 import { cluster, T0 } from "./support/cluster";
+
+/** The by-node pod index the control plane keeps, read straight from the registry. */
+const podsOnFrom = (registry: Registry) => (nodeName: string) =>
+  registry.resource("", "pods").list("", { selection: selectEverything }).items.filter((p) => p.spec?.nodeName === nodeName && !["Succeeded", "Failed"].includes(p.status?.phase));
 
 const NODE: KObject = {
   apiVersion: "v1",
@@ -295,7 +300,7 @@ describe("kubelet reconciler", () => {
       c.clock.advance(ms);
     };
     const user = { username: "system:node:" + node.metadata.name, groups: ["system:nodes"] };
-    const reconcile = kubeletReconciler({ registry, user, clock });
+    const reconcile = kubeletReconciler({ registry, user, clock, podsOn: podsOnFrom(registry) });
     const pods = registry.resource("", "pods");
     await pods.create("default", { apiVersion: "v1", kind: "Pod", metadata: { name: "web" }, spec: { nodeName: node.metadata.name, containers: [{ name: "nginx", image: "nginx" }] } }, { user });
     expect(needsKubelet(pods.get("default", "web"))).toBe(true);
@@ -328,7 +333,7 @@ describe("kubelet reconciler", () => {
     expect(events[0]!.source).toEqual({ component: "kubelet", host: node.metadata.name });
 
     // A kubelet that lost its memory (eviction) resumes the pod where it is, emitting nothing again.
-    const fresh = kubeletReconciler({ registry, user, clock });
+    const fresh = kubeletReconciler({ registry, user, clock, podsOn: podsOnFrom(registry) });
     const before = registry.resource("", "events").list("default", { selection: selectEverything }).items.length;
     const rv2 = pods.get("default", "web").metadata.resourceVersion;
     expect(await fresh("default/web")).toBeUndefined();
@@ -368,7 +373,7 @@ describe("kubelet reconciler, graceful pod deletion", () => {
     let sim = 0;
     const clock = { now: () => c.clock.now(), simulatedNow: () => sim };
     const user = { username: "system:node:" + node.metadata.name, groups: ["system:nodes"] };
-    const reconcile = kubeletReconciler({ registry, user, clock });
+    const reconcile = kubeletReconciler({ registry, user, clock, podsOn: podsOnFrom(registry) });
     const pods = registry.resource("", "pods");
     await pods.create(
       "default",

@@ -36,7 +36,6 @@
  */
 import { formatTime } from "../../registry/clock";
 import type { Registry } from "../../registry/registry";
-import { selectEverything } from "../../registry/selection";
 import type { KObject, UserInfo } from "../../registry/types";
 import { recordEvent } from "../events";
 import type { KubeletClock } from "../kubelet";
@@ -57,10 +56,7 @@ export function nodeMonitorGraceMs(kubernetesVersion: string): number {
   return minor >= 32 ? 50_000 : 40_000;
 }
 
-export interface NodeLifecycleDeps {
-  registry: Registry;
-  user: UserInfo;
-  clock: KubeletClock;
+export interface NodeLifecycleDeps extends ControllerDeps {
   /** Simulated ms without a Lease change before a node is unhealthy. */
   graceMs: number;
 }
@@ -69,12 +65,12 @@ type Condition = { type: string; status: string; reason?: string; message?: stri
 
 const conditionOf = (obj: KObject, type: string): Condition | undefined => (obj.status?.conditions ?? []).find((c: Condition) => c.type === type);
 
-/** Pods bound to the node (not yet gone). */
-function podsOn(registry: Registry, nodeName: string): KObject[] {
-  return registry
-    .resource("", "pods")
-    .list("", { selection: selectEverything })
-    .items.filter((p) => p.spec?.nodeName === nodeName);
+interface ControllerDeps {
+  registry: Registry;
+  user: UserInfo;
+  clock: KubeletClock;
+  /** The non-terminal pods bound to a node (an index kept from the watch). */
+  podsOn(nodeName: string): KObject[];
 }
 
 const ignoreGone = (e: unknown) => {
@@ -162,7 +158,7 @@ export function nodeLifecycleReconciler(deps: NodeLifecycleDeps): Reconciler {
     const written = await nodes.patch("", name, (n) => ({ ...n, spec: (markUnreachable(n, time) ?? n).spec }), { user }).catch(ignoreGone);
     if (!written || !wasReady) return;
     await recordEvent(registry, user, now, written, { type: "Normal", reason: "NodeNotReady", message: `Node ${name} status is now: NodeNotReady`, component: NODE_CONTROLLER });
-    for (const pod of podsOn(registry, name)) {
+    for (const pod of deps.podsOn(name)) {
       const ready = conditionOf(pod, "Ready");
       if (!ready || ready.status === "False") continue;
       const updated = await pods
@@ -194,7 +190,7 @@ export function toleratedForMs(tolerations: Toleration[], taints: Taint[]): numb
   return min;
 }
 
-export function taintEvictionReconciler(deps: { registry: Registry; user: UserInfo; clock: KubeletClock }): Reconciler {
+export function taintEvictionReconciler(deps: ControllerDeps): Reconciler {
   const { registry, user } = deps;
   const nodes = registry.resource("", "nodes");
   const pods = registry.resource("", "pods");
@@ -212,7 +208,7 @@ export function taintEvictionReconciler(deps: { registry: Registry; user: UserIn
     const taintedAt = Math.max(...taints.map((t) => firstSeen.get(`${name}/${t.key}`)!));
 
     let nextDue: number | null = null;
-    for (const pod of podsOn(registry, name)) {
+    for (const pod of deps.podsOn(name)) {
       if (pod.metadata.deletionTimestamp) continue;
       const allowed = toleratedForMs(pod.spec?.tolerations ?? [], taints);
       if (allowed === null) continue;
@@ -239,13 +235,13 @@ export function taintEvictionReconciler(deps: { registry: Registry; user: UserIn
 
 // ---- orphaned pods ------------------------------------------------------------------------------
 
-export function podGCReconciler(deps: { registry: Registry; user: UserInfo; clock: KubeletClock }): Reconciler {
+export function podGCReconciler(deps: ControllerDeps): Reconciler {
   const { registry, user } = deps;
   const nodes = registry.resource("", "nodes");
   const pods = registry.resource("", "pods");
   return async (name) => {
     if (getOrNull(nodes, "", name)) return;
-    for (const pod of podsOn(registry, name)) {
+    for (const pod of deps.podsOn(name)) {
       const { namespace, name: podName, uid } = pod.metadata;
       const time = formatTime(deps.clock.now());
       await pods

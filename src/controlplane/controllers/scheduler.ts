@@ -7,24 +7,35 @@
  */
 import { applyBinding } from "../../registry/kinds/pod";
 import type { Registry } from "../../registry/registry";
-import { selectEverything } from "../../registry/selection";
 import type { KObject, UserInfo } from "../../registry/types";
 import { errors, StatusError } from "../../apiserver/status";
 import { formatTime } from "../../registry/clock";
 import type { Reconciler } from "../runtime";
-import { scheduleOne, type Diagnostics } from "../scheduler";
+import { scheduleInSnapshot, type Diagnostics, type SchedulerCache } from "../scheduler";
 import { recordEvent } from "../events";
 
 export const SCHEDULER_NAME = "default-scheduler";
 /** Upstream retries unschedulable pods at the latest after this long (podMaxInUnschedulablePodsDuration). */
 const UNSCHEDULABLE_RETRY_MS = 5 * 60_000;
+/** Most pods whose last cycle `/v1/sandboxes/{id}/scheduling` can show (the oldest are forgotten first). */
+export const MAX_DIAGNOSTICS = 1000;
+
+/** What one scheduling cycle decided for a pod, and why. */
+export interface SchedulingCycle {
+  at: string;
+  node?: string;
+  message?: string;
+  diagnostics: Diagnostics;
+}
 
 export interface SchedulerDeps {
   registry: Registry;
   user: UserInfo;
   now(): number;
-  /** The last cycle of each pod (`namespace/name`). */
-  diagnostics: Map<string, { at: string; node?: string; message?: string; diagnostics: Diagnostics }>;
+  /** The last cycle of each recently scheduled pod (`namespace/name`), at most {@link MAX_DIAGNOSTICS}. */
+  diagnostics: Map<string, SchedulingCycle>;
+  /** Nodes and bound pods, fed from watch events. */
+  cache: SchedulerCache;
 }
 
 export function needsScheduling(pod: KObject): boolean {
@@ -34,7 +45,13 @@ export function needsScheduling(pod: KObject): boolean {
 
 export function schedulerReconciler(deps: SchedulerDeps): Reconciler {
   const pods = deps.registry.resource("", "pods");
-  const nodes = deps.registry.resource("", "nodes");
+  const remember = (key: string, cycle: SchedulingCycle) => {
+    deps.diagnostics.delete(key);
+    deps.diagnostics.set(key, cycle);
+    if (deps.diagnostics.size > MAX_DIAGNOSTICS) deps.diagnostics.delete(deps.diagnostics.keys().next().value!);
+  };
+  /** Where the next cycle starts scanning nodes (upstream's nextStartNodeIndex). */
+  let startIndex = 0;
   return async (key) => {
     const [namespace, name] = key.split("/");
     let pod: KObject;
@@ -43,20 +60,26 @@ export function schedulerReconciler(deps: SchedulerDeps): Reconciler {
     } catch (e) {
       if (e instanceof StatusError && e.code === 404) {
         deps.diagnostics.delete(key);
+        deps.cache.unschedulable.delete(key);
         return;
       }
       throw e;
     }
-    if (!needsScheduling(pod)) return;
-    const allNodes = nodes.list("", { selection: selectEverything }).items;
-    const allPods = pods.list("", { selection: selectEverything }).items;
-    const result = scheduleOne(pod, allNodes, allPods, { random: Math.random });
+    if (!needsScheduling(pod)) {
+      deps.cache.unschedulable.delete(key);
+      return;
+    }
+    const snapshot = deps.cache.snapshot();
+    const result = scheduleInSnapshot(pod, snapshot, { random: Math.random, startIndex });
+    if (snapshot.nodes.length) startIndex = (startIndex + result.diagnostics.evaluatedNodes) % snapshot.nodes.length;
     const at = formatTime(deps.now());
     if ("node" in result) {
-      deps.diagnostics.set(key, { at, node: result.node, diagnostics: result.diagnostics });
+      deps.cache.unschedulable.delete(key);
+      remember(key, { at, node: result.node, diagnostics: result.diagnostics });
       const binding: KObject = { apiVersion: "v1", kind: "Binding", metadata: { name, namespace }, target: { kind: "Node", name: result.node } };
       try {
         const bound = await pods.patch(namespace, name, (p) => applyBinding(p, binding, new Date(deps.now())), { user: deps.user, subresource: "binding" });
+        deps.cache.setPod(bound); // assumed: the next cycle counts it before its watch event arrives
         await recordEvent(deps.registry, deps.user, deps.now(), bound, {
           type: "Normal",
           reason: "Scheduled",
@@ -71,7 +94,8 @@ export function schedulerReconciler(deps: SchedulerDeps): Reconciler {
       return;
     }
     const message = result.failure.message;
-    deps.diagnostics.set(key, { at, message, diagnostics: result.diagnostics });
+    deps.cache.unschedulable.add(key);
+    remember(key, { at, message, diagnostics: result.diagnostics });
     const updated = await pods.patch(
       namespace,
       name,

@@ -9,7 +9,7 @@
  * `sleep N` (N in seconds, or with an `s`/`m`/`h`/`d` suffix) waits N simulated seconds,
  * `exit N` ends the script with code N, `false` as the last statement ends it with 1, and quick
  * commands (`echo`, `printf`, `true`, `date`, `env`, `printenv`, `cat`, `ls`, `hostname`, `id`,
- * `whoami`, `uname`, `touch`, `mkdir`, `pwd`, `set`, `export`, `:`) take no time. Anything else
+ * `whoami`, `uname`, `touch`, `mkdir`, `cp`, `mv`, `rm`, `ln`, `chmod`, `pwd`, `set`, `export`, `:`) take no time. Anything else
  * in a script (`while true`, `tail -f`, `sleep infinity`, a server) runs until stopped.
  * Without a shell the program alone decides: `sleep N` as above, `true` → 0, `false` → 1, a quick
  * command → 0, anything else runs until stopped. No command at all runs the image's entrypoint:
@@ -38,7 +38,7 @@ export interface Behavior {
 }
 
 const SHELLS = new Set(["sh", "bash", "ash", "dash", "zsh"]);
-const QUICK = new Set(["echo", "printf", "true", "date", "env", "printenv", "cat", "ls", "hostname", "id", "whoami", "uname", "touch", "mkdir", "pwd", "set", "export", ":", "nslookup", "wget", "curl"]);
+const QUICK = new Set(["echo", "printf", "true", "date", "env", "printenv", "cat", "ls", "hostname", "id", "whoami", "uname", "touch", "mkdir", "cp", "mv", "rm", "ln", "chmod", "pwd", "set", "export", ":", "nslookup", "wget", "curl"]);
 const SHELL_IMAGES = new Set(["busybox", "alpine", "ubuntu", "debian", "fedora", "centos"]);
 
 const basename = (s: string) => s.slice(s.lastIndexOf("/") + 1);

@@ -54,7 +54,6 @@
  * (events up to there count as emitted), so a pod resumes its current stage rather than restarting.
  */
 import type { Registry } from "../../registry/registry";
-import { selectEverything } from "../../registry/selection";
 import type { KObject, UserInfo } from "../../registry/types";
 import { errors, StatusError } from "../../apiserver/status";
 import type { Reconciler } from "../runtime";
@@ -81,6 +80,8 @@ export interface KubeletDeps {
   registry: Registry;
   user: UserInfo;
   clock: KubeletClock;
+  /** The non-terminal pods bound to a node (an index kept from the watch). */
+  podsOn(nodeName: string): KObject[];
 }
 
 /** Per pod UID: what the kubelet remembers. */
@@ -171,9 +172,9 @@ export function kubeletReconciler(deps: KubeletDeps): Reconciler {
     }
     let podIP: string | undefined;
     if (!pod.status?.podIP && !pod.spec.hostNetwork) {
-      const used = pods
-        .list("", { selection: selectEverything })
-        .items.filter((p) => p.spec?.nodeName === nodeName && p.metadata.uid !== uid && p.status?.podIP && !TERMINAL.has(p.status?.phase))
+      const used = deps
+        .podsOn(nodeName)
+        .filter((p) => p.metadata.uid !== uid && p.status?.podIP)
         .map((p) => p.status.podIP as string);
       podIP = allocatePodIP(node.spec?.podCIDR, used);
     }

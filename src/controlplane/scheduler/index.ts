@@ -2,6 +2,7 @@ export * from "./types";
 export * from "./podinfo";
 export * from "./registry";
 export * from "./schedule";
+export * from "./cache";
 export * from "./plugins/node-unschedulable";
 export * from "./plugins/node-name";
 export * from "./plugins/node-ports";

@@ -1,5 +1,6 @@
 /** Every built-in kind a sandbox serves, in discovery order within each group. */
 import type { KindStrategy } from "../types";
+import { componentStatusStrategy } from "./componentstatus";
 import { configMapStrategy } from "./configmap";
 import { cronJobStrategy } from "./cronjob";
 import { daemonSetStrategy } from "./daemonset";
@@ -10,6 +11,7 @@ import { leaseStrategy } from "./lease";
 import { jobStrategy } from "./job";
 import { namespaceStrategy } from "./namespace";
 import { nodeStrategy } from "./node";
+import { persistentVolumeClaimStrategy } from "./persistentvolumeclaim";
 import { podStrategy } from "./pod";
 import { replicaSetStrategy } from "./replicaset";
 import { secretStrategy } from "./secret";
@@ -26,8 +28,10 @@ export const builtinKinds: readonly KindStrategy[] = [
   configMapStrategy,
   secretStrategy,
   serviceAccountStrategy,
+  persistentVolumeClaimStrategy,
   eventStrategy,
   eventsV1Strategy,
+  componentStatusStrategy,
   leaseStrategy,
   deploymentStrategy,
   replicaSetStrategy,

@@ -582,7 +582,10 @@ export const podStrategy: KindStrategy = {
   deletionGracePeriod: podDeletionGracePeriod,
   subresources: {
     status: true,
-    extra: [{ name: "binding", group: "", version: "v1", kind: "Binding", verbs: ["create"] }],
+    extra: [
+      { name: "binding", group: "", version: "v1", kind: "Binding", verbs: ["create"] },
+      { name: "log", group: "", version: "v1", kind: "Pod", verbs: ["get"] },
+    ],
   },
   prepareForCreate,
   prepareForUpdate,

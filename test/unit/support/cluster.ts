@@ -64,6 +64,8 @@ export interface ClusterOptions {
   kubernetesVersion?: string;
   /** Skip the kubeadm starting objects (no namespaces at all). */
   empty?: boolean;
+  /** Also write the kubeadm add-ons (mirror pods, CoreDNS, kube-proxy, flannel…); off by default. */
+  addons?: boolean;
 }
 
 /** A parsed response: status, headers and the body (JSON when it parses, text otherwise). */
@@ -114,6 +116,7 @@ export async function cluster(options: ClusterOptions = {}) {
     kubernetesVersion: options.kubernetesVersion ?? "1.32",
     speed: 1,
     nodes: defaultNodePools(),
+    addons: options.addons ?? false,
   };
   const record: SandboxRecord = {
     id: "sbx-test",
@@ -363,7 +366,7 @@ export const paths = {
  */
 export async function quietSandbox() {
   const clock = testClock();
-  const spec: SandboxSpec = { name: "t", ttlSeconds: 3600, kubernetesVersion: "1.32", speed: 1, nodes: defaultNodePools() };
+  const spec: SandboxSpec = { name: "t", ttlSeconds: 3600, kubernetesVersion: "1.32", speed: 1, nodes: defaultNodePools(), addons: false };
   const record: SandboxRecord = { id: "sbx", name: "t", owner: "o", createdAt: T0, expiresAt: null, kubernetesVersion: "1.32", speed: 1, spec, tokenGeneration: 1 };
   const sandbox = new Sandbox(record, { backend: createMemoryBackend({}), clock, ids: testIds(), authenticate: async () => null, wake: () => {} });
   await sandbox.bootstrap();
