@@ -7,7 +7,8 @@ import type { SandboxClockState } from "./controlplane/clock";
 import { randomIds, systemClock } from "./registry/clock";
 import type { UserInfo } from "./registry/types";
 import { Sandbox, type SandboxRecord, type SandboxStats } from "./sandbox/sandbox";
-import { setKubeletRunning, type NodeDrillResult } from "./sandbox/drills";
+import { addNodes, removeNode, setKubeletRunning, type AddNodesResult, type NodeDrillResult } from "./sandbox/drills";
+import type { NodePoolSpec } from "./sandbox/spec";
 import { createD1Backend, deleteSandboxRows } from "./storage/d1";
 
 /** The sandbox admin, as kubeadm's admin.conf user. */
@@ -67,11 +68,28 @@ export class SandboxCluster extends DurableObject<Env> {
 
   /** Stops or starts a node's simulated kubelet (`:fail` / `:recover`). Null for an unknown sandbox or node. */
   async setKubeletRunning(node: string, running: boolean): Promise<NodeDrillResult | null> {
+    const sandbox = await this.current();
+    return sandbox && setKubeletRunning(sandbox.registry, node, running, Date.now());
+  }
+
+  /** Adds a pool of nodes; null for an unknown sandbox. */
+  async addNodes(pool: NodePoolSpec): Promise<AddNodesResult | null> {
+    const sandbox = await this.current();
+    return sandbox && addNodes(sandbox.registry, sandbox.record, pool, Date.now());
+  }
+
+  /** Removes a node; null for an unknown sandbox, false for an unknown node. */
+  async removeNode(node: string): Promise<boolean | null> {
+    const sandbox = await this.current();
+    return sandbox && removeNode(sandbox.registry, node);
+  }
+
+  /** The sandbox this object holds, counted as in use (a management drill is use). */
+  private async current(): Promise<Sandbox | null> {
     const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
     const sandbox = id ? await this.open(id) : null;
-    if (!sandbox) return null;
-    sandbox.controlPlane.observe();
-    return setKubeletRunning(sandbox.registry, node, running, Date.now());
+    sandbox?.controlPlane.observe();
+    return sandbox;
   }
 
   /** Removes every row of the sandbox from D1 and forgets it. */

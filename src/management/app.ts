@@ -5,7 +5,7 @@
 import { Hono, type Context } from "hono";
 import type { Env } from "../env";
 import type { SandboxRecord } from "../sandbox/sandbox";
-import { parseSandboxSpec, parseTtl, SpecError } from "../sandbox/spec";
+import { MAX_NODES, parseNodePool, parseSandboxSpec, parseTtl, SpecError } from "../sandbox/spec";
 import { isAdminKey, sandboxToken } from "./credentials";
 import { kubeconfig } from "./kubeconfig";
 import { SandboxRecords } from "./records";
@@ -140,6 +140,28 @@ export function managementApp() {
     const diagnostics = await stub(c.env, record.id).schedulingDiagnostics(namespace, pod);
     if (!diagnostics) return apiError(c, 404, "NotFound", `the scheduler has not tried pod "${namespace}/${pod}"`);
     return c.json({ namespace, pod, ...(diagnostics as object) });
+  });
+
+  // `POST /v1/sandboxes/{id}/nodes {name, count, roles, cpu, memory, pods, labels, taints}`: machines join.
+  app.post("/sandboxes/:id/nodes", async (c) => {
+    const record = await find(c);
+    if (!record) return notFound(c);
+    const pool = parseNodePool(await readJson(c), "");
+    const result = await stub(c.env, record.id).addNodes(pool);
+    if (!result) return notFound(c);
+    if ("conflict" in result) return apiError(c, 409, "AlreadyExists", `node "${result.conflict}" already exists`, "name");
+    if ("tooMany" in result) return apiError(c, 422, "Invalid", `a sandbox has at most ${MAX_NODES} nodes, ${result.tooMany} were requested`, "count");
+    return c.json({ id: record.id, nodes: result.added }, 201);
+  });
+
+  app.delete("/sandboxes/:id/nodes/:node", async (c) => {
+    const record = await find(c);
+    if (!record) return notFound(c);
+    const node = c.req.param("node");
+    const removed = await stub(c.env, record.id).removeNode(node);
+    if (removed === null) return notFound(c);
+    if (!removed) return apiError(c, 404, "NotFound", `sandbox "${record.id}" has no node "${node}"`);
+    return c.json({ id: record.id, node, deleted: true });
   });
 
   // `POST /v1/sandboxes/{id}/nodes/{name}:fail` and `:recover`: the node's kubelet stops or starts.

@@ -1,13 +1,17 @@
 /**
- * Drills on a sandbox's simulated machines (the management API's `/nodes/{name}:fail` and
- * `:recover`): stopping a node's kubelet, as pulling its power would, and starting it again.
- * The cluster's own controllers then do what they would on a real cluster.
+ * Drills on a sandbox's simulated machines (the management API's `/nodes`): adding machines
+ * (they join Ready, as `kubeadm join` leaves them), removing them (`kubectl delete node` after the
+ * machine is gone), stopping a node's kubelet as pulling its power would (`:fail`) and starting
+ * it again (`:recover`). The cluster's own controllers then do what they would on a real cluster.
  */
-import { formatTime } from "../registry/clock";
+import { formatMicroTime, formatTime } from "../registry/clock";
+import { selectEverything } from "../registry/selection";
 import type { Registry } from "../registry/registry";
 import { KUBELET_STOPPED } from "../controlplane/kubelet/heartbeat";
-import { getOrNull } from "../controlplane/controllers/workloads";
-import { systemUser } from "./sandbox";
+import { getOrNull, isConflictOrNotFound } from "../controlplane/controllers/workloads";
+import { nodeObject, podCIDR, withConditionTimes } from "./bootstrap";
+import { systemUser, type SandboxRecord } from "./sandbox";
+import { MAX_NODES, nodeNames, type NodePoolSpec } from "./spec";
 
 export interface NodeDrillResult {
   node: string;
@@ -30,4 +34,43 @@ export async function setKubeletRunning(registry: Registry, name: string, runnin
     { user: systemUser },
   );
   return { node: name, kubelet: running ? "running" : "stopped" };
+}
+
+export type AddNodesResult = { added: string[] } | { conflict: string } | { tooMany: number };
+
+/**
+ * Adds the nodes of a pool, each with the next free pod CIDR and IP, Ready at once with its
+ * Lease. Refuses a name already taken (nothing is written) or going past MAX_NODES.
+ */
+export async function addNodes(registry: Registry, record: SandboxRecord, pool: NodePoolSpec, nowMs: number): Promise<AddNodesResult> {
+  const nodes = registry.resource("", "nodes");
+  const existing = nodes.list("", { selection: selectEverything }).items;
+  const names = nodeNames(pool);
+  const taken = names.find((n) => existing.some((node) => node.metadata.name === n));
+  if (taken) return { conflict: taken };
+  if (existing.length + names.length > MAX_NODES) return { tooMany: existing.length + names.length };
+  const usedCIDRs = new Set(existing.map((n) => n.spec?.podCIDR));
+  const time = formatTime(nowMs);
+  let index = 0;
+  for (const name of names) {
+    while (usedCIDRs.has(podCIDR(index))) index++;
+    usedCIDRs.add(podCIDR(index));
+    const node = withConditionTimes(nodeObject({ name, pool, index }, record.kubernetesVersion, record.id), time);
+    await nodes.create("", node, { user: systemUser });
+    const lease = { holderIdentity: name, leaseDurationSeconds: 40, renewTime: formatMicroTime(nowMs) };
+    await registry.resource("coordination.k8s.io", "leases").create("kube-node-lease", { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace: "kube-node-lease" }, spec: lease }, { user: systemUser });
+  }
+  return { added: names };
+}
+
+/** Removes a node and its Lease (its pods are then collected by pod GC); false when no such node. */
+export async function removeNode(registry: Registry, name: string): Promise<boolean> {
+  const nodes = registry.resource("", "nodes");
+  if (!getOrNull(nodes, "", name)) return false;
+  await nodes.delete("", name, { user: systemUser });
+  const leases = registry.resource("coordination.k8s.io", "leases");
+  await leases.delete("kube-node-lease", name, { user: systemUser }).catch((e) => {
+    if (!isConflictOrNotFound(e)) throw e;
+  });
+  return true;
 }

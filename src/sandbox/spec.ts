@@ -121,29 +121,31 @@ function parseNodePools(value: unknown): NodePoolSpec[] {
   return pools;
 }
 
-function parseNodePool(value: unknown, path: string): NodePoolSpec {
-  if (!isObject(value)) throw new SpecError(path, `${path} must be an object`);
-  allowOnly(value, ["name", "count", "roles", "cpu", "memory", "pods", "labels", "taints"], `${path}.`);
+/** Validates one node pool; `path` prefixes the fields errors name (`nodes[0]`, or "" for a bare pool). */
+export function parseNodePool(value: unknown, path: string): NodePoolSpec {
+  if (!isObject(value)) throw new SpecError(path, `${path || "the request body"} must be an object`);
+  const prefix = path ? `${path}.` : "";
+  allowOnly(value, ["name", "count", "roles", "cpu", "memory", "pods", "labels", "taints"], prefix);
   const { name, count = 1, roles = [], cpu = "4", memory = "8Gi", pods = 110, labels = {}, taints = [] } = value;
   if (typeof name !== "string" || name.length > 50 || !dns1123Label.test(name)) {
-    throw new SpecError(`${path}.name`, `${path}.name must be a lowercase RFC 1123 label of at most 50 characters`);
+    throw new SpecError(`${prefix}name`, `${prefix}name must be a lowercase RFC 1123 label of at most 50 characters`);
   }
-  if (typeof count !== "number" || !Number.isInteger(count) || count < 1) throw new SpecError(`${path}.count`, `${path}.count must be a positive integer`);
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 1) throw new SpecError(`${prefix}count`, `${prefix}count must be a positive integer`);
   if (!Array.isArray(roles) || roles.some((r) => typeof r !== "string" || !dns1123Label.test(r))) {
-    throw new SpecError(`${path}.roles`, `${path}.roles must be a list of role names such as "control-plane" or "worker"`);
+    throw new SpecError(`${prefix}roles`, `${prefix}roles must be a list of role names such as "control-plane" or "worker"`);
   }
   for (const [field, q] of [["cpu", cpu], ["memory", memory]] as const) {
-    if (typeof q !== "string" || !quantity.test(q)) throw new SpecError(`${path}.${field}`, `${path}.${field} must be a Kubernetes quantity such as "4" or "8Gi"`);
+    if (typeof q !== "string" || !quantity.test(q)) throw new SpecError(`${prefix}${field}`, `${prefix}${field} must be a Kubernetes quantity such as "4" or "8Gi"`);
   }
   if (typeof pods !== "number" || !Number.isInteger(pods) || pods < 1 || pods > 10000) {
-    throw new SpecError(`${path}.pods`, `${path}.pods must be an integer between 1 and 10000`);
+    throw new SpecError(`${prefix}pods`, `${prefix}pods must be an integer between 1 and 10000`);
   }
   if (!isObject(labels) || Object.entries(labels).some(([k, v]) => !labelKey.test(k) || typeof v !== "string" || v.length > 63 || !labelValue.test(v))) {
-    throw new SpecError(`${path}.labels`, `${path}.labels must map valid label keys to valid label values`);
+    throw new SpecError(`${prefix}labels`, `${prefix}labels must map valid label keys to valid label values`);
   }
-  if (!Array.isArray(taints)) throw new SpecError(`${path}.taints`, `${path}.taints must be an array`);
+  if (!Array.isArray(taints)) throw new SpecError(`${prefix}taints`, `${prefix}taints must be an array`);
   const parsedTaints = taints.map((t, j) => {
-    const where = `${path}.taints[${j}]`;
+    const where = `${prefix}taints[${j}]`;
     if (!isObject(t) || typeof t.key !== "string" || !labelKey.test(t.key)) throw new SpecError(`${where}.key`, `${where}.key must be a valid label key`);
     if (!["NoSchedule", "PreferNoSchedule", "NoExecute"].includes(t.effect as string)) {
       throw new SpecError(`${where}.effect`, `${where}.effect must be one of NoSchedule, PreferNoSchedule, NoExecute`);

@@ -90,4 +90,35 @@ describe("node drills with kubectl 1.33", () => {
     expect(left.map((p) => p.metadata.name)).not.toContain(onFailed[0]);
     expect(ok("get", "node", "worker-1", "-o", "jsonpath={.spec.taints}")).toBe("");
   });
+
+  it("adds nodes that join Ready (the kube-proxy DaemonSet follows them) and removes one", async () => {
+    const added = await api(`/v1/sandboxes/${sandbox.id}/nodes`, { method: "POST", body: JSON.stringify({ name: "gpu", count: 2, cpu: "8", labels: { accelerator: "t4" } }) });
+    expect(added.status).toBe(201);
+    expect(await added.json()).toEqual({ id: sandbox.id, nodes: ["gpu-1", "gpu-2"] });
+    expect(ok("get", "nodes", "-l", "accelerator=t4", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status} {end}").trim()).toBe("gpu-1=True gpu-2=True");
+    const cidrs = ok("get", "nodes", "-o", "jsonpath={.items[*].spec.podCIDR}").split(" ");
+    expect(new Set(cidrs).size).toBe(cidrs.length);
+    const proxies = await eventually(
+      () => ok("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-proxy", "-o", "jsonpath={.items[*].spec.nodeName}").split(" "),
+      (nodes) => nodes.includes("gpu-1") && nodes.includes("gpu-2"),
+    );
+    expect(proxies).toEqual(expect.arrayContaining(["gpu-1", "gpu-2"]));
+
+    const again = await api(`/v1/sandboxes/${sandbox.id}/nodes`, { method: "POST", body: JSON.stringify({ name: "gpu-1" }) });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { message: string } }).error.message).toBe('node "gpu-1" already exists');
+    const invalid = await api(`/v1/sandboxes/${sandbox.id}/nodes`, { method: "POST", body: JSON.stringify({ name: "gpu", cpu: "lots" }) });
+    expect(invalid.status).toBe(422);
+    expect(((await invalid.json()) as { error: { field: string } }).error.field).toBe("cpu");
+
+    const removed = await api(`/v1/sandboxes/${sandbox.id}/nodes/gpu-2`, { method: "DELETE" });
+    expect(await removed.json()).toEqual({ id: sandbox.id, node: "gpu-2", deleted: true });
+    expect(run("get", "node", "gpu-2").stderr).toContain('nodes "gpu-2" not found');
+    const left = await eventually(
+      () => ok("get", "pods", "-A", "--field-selector", "spec.nodeName=gpu-2", "-o", "name"),
+      (out) => out === "",
+    );
+    expect(left).toBe("");
+    expect((await api(`/v1/sandboxes/${sandbox.id}/nodes/gpu-2`, { method: "DELETE" })).status).toBe(404);
+  });
 });
