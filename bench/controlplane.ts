@@ -1,9 +1,17 @@
 /**
- * The control plane's floors (issue 3), in this Node process on the memory backend: the whole
- * Sandbox (registry, scheduler, kubelets, controllers) driven by its own timer-based loop at high
- * speed, no HTTP and no D1. Prints one JSON line for bench/run.mjs.
+ * The control plane's floors (issue 3), measured in this Node process on the memory backend: the
+ * whole Sandbox (registry, scheduler, kubelets, controllers) driven by its own timer-based loop
+ * at high speed — no HTTP and no D1 (their cost is in the foundation benchmarks). One scenario
+ * per fresh sandbox; prints one JSON line for bench/run.mjs.
  *
- * Usage: tsx bench/controlplane.ts [nodes] [pods]   (default 1000 10000)
+ * - scheduling: 10,000 bare pods created at once on 1,000 nodes; pods/s from the first create
+ *   until every pod is bound.
+ * - pods to Running: 10 Deployments × 1,000 replicas on 1,000 nodes; wall seconds until all
+ *   10,000 pods are Running; then the heap the sandbox holds (after a full GC).
+ * - deployment: one 1,000-replica Deployment on 100 nodes; wall seconds until it is fully
+ *   available (`status.availableReplicas` = 1,000).
+ *
+ * Usage: node --expose-gc --import tsx bench/controlplane.ts [scale]   (scale 1 = the floors' sizes)
  */
 import { randomIds, systemClock } from "../src/registry/clock";
 import { selectEverything } from "../src/registry/selection";
@@ -12,74 +20,92 @@ import { Sandbox, systemUser, type SandboxRecord } from "../src/sandbox/sandbox"
 import type { SandboxSpec } from "../src/sandbox/spec";
 import { createMemoryBackend } from "../src/storage/memory";
 
-const numNodes = Number(process.argv[2] ?? 1000);
-const numPods = Number(process.argv[3] ?? 10_000);
+const scale = Number(process.argv[2] ?? 1);
 const SPEED = 10_000;
+const TIMEOUT_MS = 300_000;
 
-function newSandbox(nodes: number): Sandbox {
+const gc = (globalThis as { gc?: () => void }).gc;
+function heapMB(): number {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
+async function newSandbox(workers: number): Promise<Sandbox> {
   const spec: SandboxSpec = {
     name: "bench",
     ttlSeconds: null,
     kubernetesVersion: "1.32",
     speed: SPEED,
+    addons: false,
     nodes: [
       { name: "control-plane", count: 1, roles: ["control-plane"], cpu: "4", memory: "8Gi", pods: 110, labels: {}, taints: [] },
-      { name: "worker", count: nodes, roles: [], cpu: "32", memory: "128Gi", pods: 110, labels: {}, taints: [] },
+      { name: "worker", count: workers, roles: [], cpu: "32", memory: "128Gi", pods: 110, labels: {}, taints: [] },
     ],
-    addons: false,
   };
   const record: SandboxRecord = { id: "sbx-bench", name: "bench", owner: "admin", createdAt: Date.now(), expiresAt: null, kubernetesVersion: "1.32", speed: SPEED, spec, tokenGeneration: 1 };
-  return new Sandbox(record, { backend: createMemoryBackend(), clock: systemClock, ids: randomIds, authenticate: async () => null });
+  const sandbox = new Sandbox(record, { backend: createMemoryBackend(), clock: systemClock, ids: randomIds, authenticate: async () => null });
+  await sandbox.bootstrap();
+  return sandbox;
 }
+
+const podSpec = { containers: [{ name: "app", image: "nginx:1.27", resources: { requests: { cpu: "100m", memory: "128Mi" } } }] };
 
 function deployment(name: string, replicas: number): KObject {
   const labels = { app: name };
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: "default" },
-    spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: "app", image: "nginx:1.27", resources: { requests: { cpu: "100m", memory: "128Mi" } } }] } } },
-  };
+  return { apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: "default" }, spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec } } };
 }
 
-async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
-  const start = performance.now();
+/** Polls until `done()` (every 20 ms); the wall ms it took, or null on timeout. */
+async function until(done: () => boolean, startedAt: number): Promise<number | null> {
   while (!done()) {
-    if (performance.now() - start > timeoutMs) return false;
+    if (performance.now() - startedAt > TIMEOUT_MS) return null;
     await new Promise((r) => setTimeout(r, 20));
   }
-  return true;
+  return performance.now() - startedAt;
 }
 
-const heapBefore = (globalThis.gc?.(), process.memoryUsage().heapUsed);
-const sandbox = newSandbox(numNodes);
-await sandbox.bootstrap();
-const pods = sandbox.registry.resource("", "pods");
-const allPods = () => pods.list("", { selection: selectEverything }).items;
+const podsOf = (sandbox: Sandbox) => sandbox.registry.resource("", "pods").list("", { selection: selectEverything }).items;
 
-// 10,000 pods from 10 Deployments of 1,000 replicas: created → scheduled → Running.
-const t0 = performance.now();
-const perDeployment = Math.min(1000, numPods);
-for (let i = 0; i < numPods / perDeployment; i++) await sandbox.registry.resource("apps", "deployments").create("default", deployment(`web-${i}`, perDeployment), { user: systemUser });
-let boundAt = 0;
-const allRunning = await until(() => {
-  const items = allPods();
-  if (!boundAt && items.length === numPods && items.every((p) => p.spec.nodeName)) boundAt = performance.now();
-  return items.length === numPods && items.every((p) => p.status?.phase === "Running");
-}, 600_000);
-const runningMs = performance.now() - t0;
-const boundMs = boundAt ? boundAt - t0 : null;
-const heapAfter = (globalThis.gc?.(), process.memoryUsage().heapUsed);
+async function scheduling(nodes: number, count: number) {
+  const sandbox = await newSandbox(nodes);
+  const pods = sandbox.registry.resource("", "pods");
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) await pods.create("default", { apiVersion: "v1", kind: "Pod", metadata: { name: `pod-${i}`, namespace: "default" }, spec: podSpec }, { user: systemUser });
+  const ms = await until(() => podsOf(sandbox).every((p) => p.spec.nodeName), t0);
+  sandbox.close();
+  return { nodes, pods: count, seconds: ms === null ? null : ms / 1000, podsPerSecond: ms === null ? 0 : count / (ms / 1000) };
+}
 
-console.log(
-  JSON.stringify({
-    nodes: numNodes,
-    pods: numPods,
-    allRunning,
-    podsRunningSeconds: runningMs / 1000,
-    podsBoundSeconds: boundMs === null ? null : boundMs / 1000,
-    schedulingPodsPerSecond: boundMs === null ? null : numPods / (boundMs / 1000),
-    heapMB: (heapAfter - heapBefore) / 2 ** 20,
-  }),
-);
+async function podsToRunning(nodes: number, count: number) {
+  const before = heapMB();
+  const sandbox = await newSandbox(nodes);
+  const t0 = performance.now();
+  const perDeployment = Math.min(1000, count);
+  for (let i = 0; i < count / perDeployment; i++) await sandbox.registry.resource("apps", "deployments").create("default", deployment(`web-${i}`, perDeployment), { user: systemUser });
+  const ms = await until(() => {
+    const items = podsOf(sandbox);
+    return items.length === count && items.every((p) => p.status?.phase === "Running");
+  }, t0);
+  const heap = heapMB() - before;
+  sandbox.close();
+  return { nodes, pods: count, seconds: ms === null ? null : ms / 1000, heapMB: heap };
+}
+
+async function deploymentAvailable(nodes: number, replicas: number) {
+  const sandbox = await newSandbox(nodes);
+  const deployments = sandbox.registry.resource("apps", "deployments");
+  const t0 = performance.now();
+  await deployments.create("default", deployment("big", replicas), { user: systemUser });
+  const ms = await until(() => deployments.get("default", "big").status?.availableReplicas === replicas, t0);
+  sandbox.close();
+  return { nodes, replicas, seconds: ms === null ? null : ms / 1000 };
+}
+
+const result = {
+  scheduling: await scheduling(1000 * scale, 10_000 * scale),
+  podsToRunning: await podsToRunning(1000 * scale, 10_000 * scale),
+  deployment: await deploymentAvailable(Math.max(10, 100 * scale), 1000 * scale),
+};
+console.log(JSON.stringify(result));
 process.exit(0);

@@ -23,6 +23,14 @@ import { validateObjectMeta, validateObjectMetaUpdate } from "./object-meta";
 import type { Selection } from "./selection";
 import type { AddressAllocator, KindStrategy, KObject, StrategyContext, UserInfo } from "./types";
 
+/**
+ * A private, mutable copy of JSON data (every stored object and request body is JSON): several
+ * times faster than structuredClone for the nested plain objects the registry copies on each write.
+ */
+export function cloneJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
 export interface StoreLimits {
   /** Largest encoded object accepted (bytes). */
   maxObjectBytes: number;
@@ -223,7 +231,7 @@ export class ResourceStore {
     }
     return this.guaranteedUpdate(namespace, name, options, (current) => {
       if (precondition && precondition !== current.metadata.resourceVersion) throw errors.modified(this.gr, name);
-      return structuredClone(desired);
+      return cloneJson(desired);
     });
   }
 
@@ -248,7 +256,7 @@ export class ResourceStore {
       const kv = await this.readForUpdate(key);
       if (!kv) throw errors.notFound(this.gr, name);
       const current = this.decode(kv);
-      const desired = this.checkBody(desiredFrom(structuredClone(current)));
+      const desired = this.checkBody(desiredFrom(cloneJson(current)));
       const next = this.prepareUpdate(desired, current, options);
       if (options.dryRun) return next;
       if (isDeepEqual(stripVolatile(next), stripVolatile(current))) return current;
@@ -276,13 +284,13 @@ export class ResourceStore {
     let next: KObject;
     if (subresource === "status") {
       // Status writes change only status (upstream ResetObjectMetaForStatus).
-      next = { ...structuredClone(current), status: desired.status };
+      next = { ...cloneJson(current), status: desired.status };
     } else {
       next = desired;
       // The main resource cannot change status; internal subresources (binding) write both.
       if (subresource === "" && this.strategy.subresources?.status) {
         if (current.status === undefined) delete next.status;
-        else next.status = structuredClone(current.status);
+        else next.status = cloneJson(current.status);
       }
     }
     const meta = next.metadata;
@@ -347,7 +355,7 @@ export class ResourceStore {
       try {
         if (finalizers.length > 0 || grace > 0 || this.strategy.holdsDeletion?.(current)) {
           // Deletion waits for the finalizers or the grace period; the object stays, marked.
-          const marked = structuredClone(current);
+          const marked = cloneJson(current);
           if (finalizers.length > 0) marked.metadata.finalizers = finalizers;
           this.strategy.prepareForDeletion?.(marked);
           if (!marked.metadata.deletionTimestamp || grace < (marked.metadata.deletionGracePeriodSeconds ?? 0)) {
@@ -489,7 +497,7 @@ export class ResourceStore {
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       throw errors.badRequest(`Object '${this.strategy.kind}' is not a valid object`);
     }
-    const obj = structuredClone(body) as KObject;
+    const obj = cloneJson(body) as KObject;
     if (obj.apiVersion !== undefined && obj.apiVersion !== this.apiVersion) {
       throw errors.badRequest(
         `the API version in the data (${obj.apiVersion}) does not match the expected API version (${this.apiVersion})`,

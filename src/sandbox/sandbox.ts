@@ -99,11 +99,18 @@ export class Sandbox {
 
   /** Runs the control loop at the asked time with a timer, when the host gives no `wake`. */
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
   private readonly wakeByTimer = (at: number | null) => {
     clearTimeout(this.timer);
-    if (at === null) return;
+    if (at === null || this.closed) return;
     this.timer = setTimeout(() => void this.controlPlane.runDue(), Math.max(0, at - this.deps.clock.now()));
   };
+
+  /** Stops a timer-driven control loop for good (a sandbox dropped by a test or benchmark). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+  }
 
   /**
    * Writes the objects of a fresh kubeadm-like cluster in three phases: namespaces, then what

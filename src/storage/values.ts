@@ -3,6 +3,11 @@
  * counts against quotas) and decoded into a fresh, deeply frozen copy that every reader shares.
  * The round trip means memory holds exactly what a cold start from D1 would load, and the
  * caller's object is never frozen or aliased.
+ *
+ * Decoded values share memory with earlier ones: equal short strings (timestamps, reasons, image
+ * names) and equal flat objects (a toleration, a condition, resource requests) are stored once.
+ * That is safe because stored values are frozen, and it is what lets a sandbox of 10,000 pods and
+ * their events fit in a Durable Object's memory.
  */
 
 export interface EncodedValue<V> {
@@ -15,12 +20,58 @@ export interface EncodedValue<V> {
 export function encodeValue<V>(value: V): EncodedValue<V> {
   const text = JSON.stringify(value);
   if (text === undefined) throw new TypeError("storage values must be JSON-encodable");
-  return { text, value: deepFreeze(JSON.parse(text) as V) };
+  return { text, value: decodeValue<V>(text) };
 }
 
-/** Decodes stored JSON text into a deeply frozen value. */
+/** Decodes stored JSON text into a deeply frozen value (sharing equal parts with earlier values). */
 export function decodeValue<V>(text: string): V {
-  return deepFreeze(JSON.parse(text) as V);
+  return canonical(JSON.parse(text)) as V;
+}
+
+/** Longest string, and longest flat-object key, worth sharing. */
+const MAX_SHARED_STRING = 128;
+const MAX_SHARED_OBJECT_KEY = 128;
+/** The tables start afresh past this many entries: values already decoded keep what they share. */
+const MAX_SHARED_ENTRIES = 20_000;
+let sharedStrings = new Map<string, string>();
+let sharedObjects = new Map<string, object>();
+
+function shareString(s: string): string {
+  if (s.length > MAX_SHARED_STRING) return s;
+  const known = sharedStrings.get(s);
+  if (known !== undefined) return known;
+  if (sharedStrings.size >= MAX_SHARED_ENTRIES) sharedStrings = new Map();
+  sharedStrings.set(s, s);
+  return s;
+}
+
+/**
+ * Freezes a freshly parsed JSON value bottom-up, replacing short strings and flat objects (only
+ * primitive members) by equal ones seen before.
+ */
+function canonical(value: unknown): unknown {
+  if (typeof value === "string") return shareString(value);
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = canonical(value[i]);
+    return Object.freeze(value);
+  }
+  const obj = value as Record<string, unknown>;
+  let key: string | null = "";
+  for (const k in obj) {
+    const v = canonical(obj[k]);
+    obj[k] = v;
+    if (key === null) continue;
+    if (typeof v === "object" && v !== null) key = null;
+    else key += `${k}\u0000${typeof v === "string" ? "s" : ""}${String(v)}\u0001`;
+  }
+  Object.freeze(obj);
+  if (key === null || key.length > MAX_SHARED_OBJECT_KEY) return obj;
+  const known = sharedObjects.get(key);
+  if (known !== undefined) return known;
+  if (sharedObjects.size >= MAX_SHARED_ENTRIES) sharedObjects = new Map();
+  sharedObjects.set(key, obj);
+  return obj;
 }
 
 /** Freezes a JSON value and everything inside it; returns it. Already-frozen subtrees are skipped. */

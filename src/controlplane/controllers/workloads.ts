@@ -9,7 +9,7 @@ import { StatusError } from "../../apiserver/status";
 import type { ResourceStore } from "../../registry/store";
 import type { KObject, OwnerReference, UserInfo } from "../../registry/types";
 
-export const clone = <T>(v: T): T => structuredClone(v);
+export { cloneJson as clone } from "../../registry/store";
 
 export function isNotFound(e: unknown): boolean {
   return e instanceof StatusError && e.code === 404;

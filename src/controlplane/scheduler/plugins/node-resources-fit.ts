@@ -27,19 +27,21 @@ export function insufficientResources(req: Resource, node: NodeInfo): Insufficie
     out.push({ resourceName: "pods", reason: "Too many pods", requested: 1, used: node.pods.length, capacity: alloc.pods, unresolvable: false });
   }
   if (isZeroRequest(req)) return out;
-  const check = (name: string, want: number, have: number, inUse: number) => {
-    if (want > 0 && want > have - inUse) {
-      out.push({ resourceName: name, reason: `Insufficient ${name}`, requested: want, used: inUse, capacity: have, unresolvable: want > have });
-    }
-  };
-  check("cpu", req.milliCPU, alloc.milliCPU, used.milliCPU);
-  check("memory", req.memory, alloc.memory, used.memory);
-  check("ephemeral-storage", req.ephemeralStorage, alloc.ephemeralStorage, used.ephemeralStorage);
+  checkResource(out, "cpu", req.milliCPU, alloc.milliCPU, used.milliCPU);
+  checkResource(out, "memory", req.memory, alloc.memory, used.memory);
+  checkResource(out, "ephemeral-storage", req.ephemeralStorage, alloc.ephemeralStorage, used.ephemeralStorage);
   for (const [name, want] of req.scalar) {
     if (want === 0) continue;
-    check(name, want, alloc.scalar.get(name) ?? 0, used.scalar.get(name) ?? 0);
+    checkResource(out, name, want, alloc.scalar.get(name) ?? 0, used.scalar.get(name) ?? 0);
   }
   return out;
+}
+
+/** Records `name` as insufficient when `want` exceeds what is left of `have` (a hot path: no closure). */
+function checkResource(out: InsufficientResource[], name: string, want: number, have: number, inUse: number): void {
+  if (want > 0 && want > have - inUse) {
+    out.push({ resourceName: name, reason: `Insufficient ${name}`, requested: want, used: inUse, capacity: have, unresolvable: want > have });
+  }
 }
 
 export function nodeResourcesFitFilter(pod: PodInfo, node: NodeInfo): Status | null {
