@@ -261,25 +261,58 @@ try {
     const verdict = b.context ? "—" : b.floor(m) ? "met" : "**not met**";
     return `| ${b.name} | ${b.show(m)} | ${b.context ? "context" : b.floorText} | ${verdict} |`;
   });
-  const table = [
-    "<!-- foundation:start -->",
+  writeTable(
+    "foundation",
     `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, against \`wrangler dev\` (local workerd + local D1) over HTTPS on loopback; medians over ${RUNS} runs (cold start: 3 restarts).`,
-    "",
-    "| benchmark | result | floor | |",
-    "|---|---|---|---|",
-    ...rows,
-    "<!-- foundation:end -->",
-  ].join("\n");
+    rows,
+  );
+} finally {
+  server?.stop();
+  rmSync(state, { recursive: true, force: true });
+}
+
+// ---- the control plane (issue 3), in-process, after wrangler dev has stopped ---------------------
+
+const controlPlaneRuns = [];
+for (let i = 0; i < RUNS; i++) {
+  const out = execFileSync(process.execPath, ["--expose-gc", "--import", "tsx", path.join(projectRoot, "bench", "controlplane.ts")], { cwd: projectRoot, encoding: "utf8" });
+  controlPlaneRuns.push(JSON.parse(out.trim().split("\n").pop()));
+}
+const cp = {
+  schedulingPodsPerSecond: median(controlPlaneRuns.map((r) => r.scheduling.podsPerSecond)),
+  podsRunningSeconds: median(controlPlaneRuns.map((r) => r.podsToRunning.seconds ?? Infinity)),
+  heapMB: median(controlPlaneRuns.map((r) => r.podsToRunning.heapMB)),
+  deploymentSeconds: median(controlPlaneRuns.map((r) => r.deployment.seconds ?? Infinity)),
+};
+const cpRows = [
+  ["scheduling, 10,000 pods on 1,000 nodes", `${Math.round(cp.schedulingPodsPerSecond)} pods/s`, "≥ 1,000 pods/s", cp.schedulingPodsPerSecond >= 1000],
+  ["10,000 pods (10 Deployments) created → Running, 1,000 nodes", `${round(cp.podsRunningSeconds)} s`, "≤ 20 s", cp.podsRunningSeconds <= 20],
+  ["1,000-replica Deployment fully available, 100 nodes", `${round(cp.deploymentSeconds, 2)} s`, "≤ 10 s", cp.deploymentSeconds <= 10],
+  ["memory of the sandbox with 1,000 nodes and 10,000 pods (and their events)", `${round(cp.heapMB)} MB`, "≤ 100 MB", cp.heapMB <= 100],
+].map(([name, result, floor, met]) => `| ${name} | ${result} | ${floor} | ${met ? "met" : "**not met**"} |`);
+for (const row of cpRows) console.log(row);
+const cpMachine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}`;
+writeFileSync(
+  path.join(projectRoot, "bench", "results", "controlplane.json"),
+  JSON.stringify({ date: new Date().toISOString(), machine: cpMachine, runs: controlPlaneRuns, median: cp }, null, 2) + "\n",
+);
+writeTable(
+  "controlplane",
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpMachine}, in-process (bench/controlplane.ts: the whole Sandbox on the memory backend at speed 10,000, no HTTP, no D1); medians over ${RUNS} runs.`,
+  cpRows,
+);
+
+/** Replaces the table between `<!-- name:start -->` and `<!-- name:end -->` in BENCHMARKS.md (appending the section when missing). */
+function writeTable(name, intro, rows) {
+  const table = [`<!-- ${name}:start -->`, intro, "", "| benchmark | result | floor | |", "|---|---|---|---|", ...rows, `<!-- ${name}:end -->`].join("\n");
   const mdPath = path.join(projectRoot, "BENCHMARKS.md");
   let md;
   try {
     md = readFileSync(mdPath, "utf8");
   } catch {
-    md = "# Benchmarks\n\n`npm run bench` writes the figures below and `bench/results/*.json`.\n\n## Foundation\n\n<!-- foundation:start -->\n<!-- foundation:end -->\n";
+    md = "# Benchmarks\n\n`npm run bench` writes the figures below and `bench/results/*.json`.\n";
   }
-  md = md.replace(/<!-- foundation:start -->[\s\S]*<!-- foundation:end -->/, table);
+  const marker = new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`);
+  md = marker.test(md) ? md.replace(marker, table) : `${md.trimEnd()}\n\n## ${name}\n\n${table}\n`;
   writeFileSync(mdPath, md);
-} finally {
-  server?.stop();
-  rmSync(state, { recursive: true, force: true });
 }
