@@ -7,7 +7,8 @@ import type { SandboxClockState } from "./controlplane/clock";
 import { randomIds, systemClock } from "./registry/clock";
 import type { UserInfo } from "./registry/types";
 import { Sandbox, type SandboxRecord, type SandboxStats } from "./sandbox/sandbox";
-import { addNodes, removeNode, setKubeletRunning, type AddNodesResult, type NodeDrillResult } from "./sandbox/drills";
+import { addNodes, putStaticPod, removeNode, setKubeletRunning, type AddNodesResult, type NodeDrillResult, type StaticPodResult } from "./sandbox/drills";
+import { StaticPodManifests, type StaticPodManifest } from "./controlplane/kubelet/static-pods";
 import type { NodePoolSpec } from "./sandbox/spec";
 import { createD1Backend, deleteSandboxRows } from "./storage/d1";
 
@@ -16,6 +17,8 @@ const adminUser: UserInfo = { username: "kubernetes-admin", groups: ["system:mas
 
 const SANDBOX_ID_KEY = "sandbox-id";
 const CLOCK_KEY = "clock";
+/** Static pod manifests, one key per node and file (the nodes' manifest directories). */
+const MANIFEST_PREFIX = "manifest/";
 
 /**
  * One sandbox. The class only wires: the Kubernetes API to `Sandbox`, lifecycle calls from the
@@ -82,6 +85,18 @@ export class SandboxCluster extends DurableObject<Env> {
   async removeNode(node: string): Promise<boolean | null> {
     const sandbox = await this.current();
     return sandbox && removeNode(sandbox.registry, node);
+  }
+
+  /** Writes a static pod manifest on a node; null for an unknown sandbox. */
+  async putStaticPod(node: string, file: string, manifest: unknown): Promise<StaticPodResult | null> {
+    const sandbox = await this.current();
+    return sandbox && putStaticPod(sandbox, node, file, manifest, Date.now());
+  }
+
+  /** Removes a static pod manifest; null for an unknown sandbox, false when there was none. */
+  async removeStaticPod(node: string, file: string): Promise<boolean | null> {
+    const sandbox = await this.current();
+    return sandbox && sandbox.staticPods.remove(node, file);
   }
 
   /** The sandbox this object holds, counted as in use (a management drill is use). */
@@ -168,12 +183,19 @@ export class SandboxCluster extends DurableObject<Env> {
       },
     });
     const adminToken = await sandboxToken(this.env.TOKEN_SECRET, record.id, record.tokenGeneration);
+    const manifests = await this.ctx.storage.list<StaticPodManifest>({ prefix: MANIFEST_PREFIX });
+    const storage = this.ctx.storage;
+    const staticPods = new StaticPodManifests([...manifests.values()], {
+      save: (m) => storage.put(`${MANIFEST_PREFIX}${m.node}/${m.file}`, m),
+      remove: async (node, file) => void (await storage.delete(`${MANIFEST_PREFIX}${node}/${file}`)),
+    });
     return new Sandbox(record, {
       backend,
       clockState,
       storageStats: () => backend.d1Stats,
       clock: systemClock,
       ids: randomIds,
+      staticPods,
       authenticate: async (token) => (timingSafeEqual(token, adminToken) ? adminUser : null),
       wake: (at) => {
         this.armAlarm(record.expiresAt, at).catch((e) => console.error("arming the sandbox alarm failed", e));

@@ -24,6 +24,7 @@ import { replicaSetKeysForPod, replicaSetReconciler } from "./controllers/replic
 import { needsScheduling, schedulerReconciler, type SchedulerDeps } from "./controllers/scheduler";
 import { kubeletReconciler, needsKubelet } from "./kubelet";
 import { heartbeatReconciler, isKubeletStopped } from "./kubelet/heartbeat";
+import { CONFIG_MIRROR, staticPodReconciler, StaticPodManifests } from "./kubelet/static-pods";
 import { controllerOf, getOrNull } from "./controllers/workloads";
 import { nodeLifecycleReconciler, nodeMonitorGraceMs, podGCReconciler, taintEvictionReconciler } from "./controllers/node-lifecycle";
 import { finalizeNamespace } from "./namespace-finalizer";
@@ -39,6 +40,8 @@ export interface ControlPlaneOptions {
   wake(realTimeMs: number | null): void;
   /** The sandbox's Kubernetes minor version (`"1.32"`): picks version-dependent defaults. */
   kubernetesVersion: string;
+  /** The nodes' static pod manifests (default: none). */
+  staticPods?: StaticPodManifests;
 }
 
 /**
@@ -62,12 +65,15 @@ export class ControlPlane {
   readonly schedulingDiagnostics: SchedulerDeps["diagnostics"] = new Map();
   /** Nodes and the pods bound to them, from the watches: the scheduler's cache and a by-node index. */
   private readonly schedulerCache = new SchedulerCache();
+  private readonly staticPods: StaticPodManifests;
 
   constructor(private readonly options: ControlPlaneOptions) {
     const onError = (failure: unknown) => console.error("controller failed", failure);
     this.queue = new RuntimeQueue({ clock: options.clock, onError });
     this.background = new RuntimeQueue({ clock: options.clock, onError });
     const { registry, user, clock } = options;
+    this.staticPods = options.staticPods ?? new StaticPodManifests();
+    this.staticPods.onChange = (node) => this.enqueue("staticpods", node);
     const podsOn = (node: string) => this.schedulerCache.podsOn(node);
     this.reconcilers = {
       namespace: async (name) => {
@@ -89,6 +95,7 @@ export class ControlPlane {
       nodelifecycle: nodeLifecycleReconciler({ registry, user, clock, podsOn, graceMs: nodeMonitorGraceMs(options.kubernetesVersion) }),
       tainteviction: taintEvictionReconciler({ registry, user, clock, podsOn }),
       podgc: podGCReconciler({ registry, user, clock, podsOn }),
+      staticpods: staticPodReconciler({ registry, user, clock, podsOn, manifests: this.staticPods }),
     };
     this.watchNamespaces();
     this.watchScheduling();
@@ -320,6 +327,7 @@ export class ControlPlane {
       }
       this.enqueue("heartbeat", name);
       this.enqueue("nodelifecycle", name);
+      this.enqueue("staticpods", name);
       if ((node.spec?.taints ?? []).some((t: { effect: string }) => t.effect === "NoExecute")) this.enqueue("tainteviction", name);
       if (isKubeletStopped(node)) stopped.add(name);
       else if (stopped.delete(name)) {
@@ -334,6 +342,7 @@ export class ControlPlane {
     });
     this.follow(pods, pods.revision, (event) => {
       const nodeName: string | undefined = event.object.spec?.nodeName;
+      if (nodeName && event.object.metadata.annotations?.[CONFIG_MIRROR] !== undefined) this.enqueue("staticpods", nodeName);
       if (!nodeName || event.type === "DELETED") return;
       const node = getOrNull(nodes, "", nodeName);
       if (!node) this.enqueue("podgc", nodeName);

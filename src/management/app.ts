@@ -3,6 +3,7 @@
  * `{"error": {"status", "reason", "message", "field"?}}`.
  */
 import { Hono, type Context } from "hono";
+import { parse as parseYaml } from "yaml";
 import type { Env } from "../env";
 import type { SandboxRecord } from "../sandbox/sandbox";
 import { MAX_NODES, parseNodePool, parseSandboxSpec, parseTtl, SpecError } from "../sandbox/spec";
@@ -162,6 +163,36 @@ export function managementApp() {
     if (removed === null) return notFound(c);
     if (!removed) return apiError(c, 404, "NotFound", `sandbox "${record.id}" has no node "${node}"`);
     return c.json({ id: record.id, node, deleted: true });
+  });
+
+  // `PUT /v1/sandboxes/{id}/nodes/{name}/manifests/{file}` (a Pod, YAML or JSON): a static pod.
+  app.put("/sandboxes/:id/nodes/:node/manifests/:file", async (c) => {
+    const record = await find(c);
+    if (!record) return notFound(c);
+    const { node, file } = c.req.param();
+    const text = await c.req.text();
+    if (text.length > MAX_MANAGEMENT_BODY) throw new SpecError("", `the request body is larger than ${MAX_MANAGEMENT_BODY} bytes`, 400);
+    let manifest: unknown;
+    try {
+      manifest = parseYaml(text);
+    } catch (e) {
+      throw new SpecError("", `the manifest is not valid YAML or JSON: ${(e as Error).message}`, 400);
+    }
+    const result = await stub(c.env, record.id).putStaticPod(node, file, manifest);
+    if (!result) return notFound(c);
+    if ("noNode" in result) return apiError(c, 404, "NotFound", `sandbox "${record.id}" has no node "${node}"`);
+    if ("invalid" in result) return apiError(c, result.status === 400 ? 400 : 422, result.status === 400 ? "BadRequest" : "Invalid", result.invalid);
+    return c.json({ id: record.id, node, file, mirrorPod: result.mirrorPod });
+  });
+
+  app.delete("/sandboxes/:id/nodes/:node/manifests/:file", async (c) => {
+    const record = await find(c);
+    if (!record) return notFound(c);
+    const { node, file } = c.req.param();
+    const removed = await stub(c.env, record.id).removeStaticPod(node, file);
+    if (removed === null) return notFound(c);
+    if (!removed) return apiError(c, 404, "NotFound", `node "${node}" has no manifest "${file}"`);
+    return c.json({ id: record.id, node, file, deleted: true });
   });
 
   // `POST /v1/sandboxes/{id}/nodes/{name}:fail` and `:recover`: the node's kubelet stops or starts.

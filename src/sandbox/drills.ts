@@ -2,7 +2,8 @@
  * Drills on a sandbox's simulated machines (the management API's `/nodes`): adding machines
  * (they join Ready, as `kubeadm join` leaves them), removing them (`kubectl delete node` after the
  * machine is gone), stopping a node's kubelet as pulling its power would (`:fail`) and starting
- * it again (`:recover`). The cluster's own controllers then do what they would on a real cluster.
+ * it again (`:recover`), and writing or removing static pod manifests in a node's manifest
+ * directory. The cluster's own controllers then do what they would on a real cluster.
  */
 import { formatMicroTime, formatTime } from "../registry/clock";
 import { selectEverything } from "../registry/selection";
@@ -10,7 +11,10 @@ import type { Registry } from "../registry/registry";
 import { KUBELET_STOPPED } from "../controlplane/kubelet/heartbeat";
 import { getOrNull, isConflictOrNotFound } from "../controlplane/controllers/workloads";
 import { nodeObject, podCIDR, withConditionTimes } from "./bootstrap";
-import { systemUser, type SandboxRecord } from "./sandbox";
+import { systemUser, type Sandbox, type SandboxRecord } from "./sandbox";
+import { mirrorPodFor } from "../controlplane/kubelet/static-pods";
+import { StatusError } from "../apiserver/status";
+import type { KObject } from "../registry/types";
 import { MAX_NODES, nodeNames, type NodePoolSpec } from "./spec";
 
 export interface NodeDrillResult {
@@ -74,3 +78,33 @@ export async function removeNode(registry: Registry, name: string): Promise<bool
   });
   return true;
 }
+
+export type StaticPodResult = { mirrorPod: string } | { noNode: true } | { invalid: string; status?: number };
+
+const MANIFEST_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/**
+ * Writes a static pod manifest (a Pod) into a node's manifest directory; its mirror pod appears
+ * on the next run of the loop. The manifest is checked first as its mirror pod would be (a dry-run
+ * create), so a bad one is refused with the API server's message and nothing is written.
+ */
+export async function putStaticPod(sandbox: Sandbox, node: string, file: string, manifest: unknown, nowMs: number): Promise<StaticPodResult> {
+  if (!MANIFEST_FILE.test(file)) return { invalid: `manifest file name "${file}" must be a plain file name (letters, digits, ".", "_", "-")`, status: 400 };
+  const nodeObj = getOrNull(sandbox.registry.resource("", "nodes"), "", node);
+  if (!nodeObj) return { noNode: true };
+  if (!isRecord(manifest) || manifest.kind !== "Pod" || manifest.apiVersion !== "v1" || !isRecord(manifest.metadata) || typeof manifest.metadata.name !== "string") {
+    return { invalid: "a static pod manifest must be a v1 Pod with metadata.name" };
+  }
+  const entry = { node, file, pod: manifest as KObject };
+  const mirror = mirrorPodFor(entry, nodeObj, nowMs);
+  try {
+    await sandbox.registry.resource("", "pods").create(mirror.metadata.namespace!, mirror, { user: systemUser, dryRun: true });
+  } catch (e) {
+    if (e instanceof StatusError && e.code !== 409) return { invalid: e.message, status: e.code };
+    if (!(e instanceof StatusError)) throw e;
+  }
+  await sandbox.staticPods.put(entry);
+  return { mirrorPod: `${mirror.metadata.namespace}/${mirror.metadata.name}` };
+}
+
+const isRecord = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -2,6 +2,7 @@
  * One running sandbox: its storage, registry and Kubernetes API, assembled from parts passed in
  * (backend, clock, ids), so the same assembly runs in the Durable Object and in plain Node tests.
  */
+import { StaticPodManifests } from "../controlplane/kubelet/static-pods";
 import { ApiServer } from "../apiserver/app";
 import { errors } from "../apiserver/status";
 import { type Clock, type Ids } from "../registry/clock";
@@ -48,6 +49,8 @@ export interface SandboxDeps {
    * Object sets its alarm; without it the sandbox uses a timer.
    */
   wake?(realTimeMs: number | null): void;
+  /** The nodes' static pod manifests as last persisted (default: none, kept in memory). */
+  staticPods?: StaticPodManifests;
 }
 
 export interface SandboxStats {
@@ -62,6 +65,8 @@ export class Sandbox {
   readonly registry: Registry;
   readonly api: ApiServer;
   readonly controlPlane: ControlPlane;
+  /** The manifest directories of the nodes: their static pods show as mirror pods. */
+  readonly staticPods: StaticPodManifests;
   /** Wall-clock timestamps, and the schedule that speed and clock:advance move; persist `clock.toState()`. */
   readonly clock: SandboxClock;
   private openWatches = 0;
@@ -88,7 +93,9 @@ export class Sandbox {
       speed: () => this.clock.speed,
     });
     this.clock = deps.clockState ? SandboxClock.fromState(deps.clock, deps.clockState) : SandboxClock.start(deps.clock, record.speed);
+    this.staticPods = deps.staticPods ?? new StaticPodManifests();
     this.controlPlane = new ControlPlane({
+      staticPods: this.staticPods,
       registry: this.registry,
       clock: this.clock,
       user: systemUser,

@@ -121,4 +121,25 @@ describe("node drills with kubectl 1.33", () => {
     expect(left).toBe("");
     expect((await api(`/v1/sandboxes/${sandbox.id}/nodes/gpu-2`, { method: "DELETE" })).status).toBe(404);
   });
+
+  it("runs a static pod from a manifest written on a node: its mirror pod comes back when deleted", async () => {
+    const manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\n  namespace: default\nspec:\n  containers:\n  - name: web\n    image: nginx\n";
+    const put = await api(`/v1/sandboxes/${sandbox.id}/nodes/worker-2/manifests/static-web.yaml`, { method: "PUT", body: manifest, headers: { "content-type": "application/yaml" } });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toEqual({ id: sandbox.id, node: "worker-2", file: "static-web.yaml", mirrorPod: "default/static-web-worker-2" });
+    const phase = () => run("get", "pod", "static-web-worker-2", "-o", "jsonpath={.status.phase}").stdout;
+    expect(await eventually(phase, (p) => p === "Running")).toBe("Running");
+    const uid = ok("get", "pod", "static-web-worker-2", "-o", "jsonpath={.metadata.uid}");
+    ok("delete", "pod", "static-web-worker-2", "--wait=false");
+    const newUid = await eventually(() => run("get", "pod", "static-web-worker-2", "-o", "jsonpath={.metadata.uid}").stdout, (u) => u !== "" && u !== uid);
+    expect(newUid).not.toBe(uid);
+
+    const bad = await api(`/v1/sandboxes/${sandbox.id}/nodes/worker-2/manifests/bad.yaml`, { method: "PUT", body: "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {containers: [{name: c}]}\n" });
+    expect(bad.status).toBe(422);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("spec.containers[0].image: Required value");
+
+    const removed = await api(`/v1/sandboxes/${sandbox.id}/nodes/worker-2/manifests/static-web.yaml`, { method: "DELETE" });
+    expect(await removed.json()).toEqual({ id: sandbox.id, node: "worker-2", file: "static-web.yaml", deleted: true });
+    expect(await eventually(() => run("get", "pod", "static-web-worker-2").stderr, (e) => e !== "")).toContain('pods "static-web-worker-2" not found');
+  });
 });

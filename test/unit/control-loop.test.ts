@@ -13,6 +13,7 @@ async function loop() {
   const { clock, sandbox, registry } = await quietSandbox();
   const cp = sandbox.controlPlane;
   return {
+    sandbox,
     registry,
     clock,
     observe: () => cp.observe(),
@@ -126,5 +127,33 @@ describe("a node whose kubelet stops", () => {
     await l.run(1);
     expect(l.nextWakeAt()).toBeNull();
     expect(condition(node(l, "worker-1"), "Ready").status).toBe("True");
+  });
+});
+
+describe("static pods", () => {
+  const manifest: KObject = { apiVersion: "v1", kind: "Pod", metadata: { name: "static-web", labels: { role: "static" } }, spec: { containers: [{ name: "web", image: "nginx" }] } };
+
+  it("posts a mirror pod for a manifest, brings it back when deleted, and removes it with the manifest", async () => {
+    const l = await loop();
+    await l.sandbox.staticPods.put({ node: "worker-1", file: "web.yaml", pod: manifest });
+    await l.run(10_000);
+    const mirror = l.list("", "pods").find((p) => p.metadata.name === "static-web-worker-1")!;
+    expect(mirror.spec.nodeName).toBe("worker-1");
+    expect(mirror.status.phase).toBe("Running");
+    const annotations = mirror.metadata.annotations ?? {};
+    expect(annotations["kubernetes.io/config.source"]).toBe("file");
+    expect(annotations["kubernetes.io/config.mirror"]).toBe(annotations["kubernetes.io/config.hash"]);
+    expect(mirror.metadata.ownerReferences).toEqual([{ apiVersion: "v1", kind: "Node", name: "worker-1", uid: l.registry.resource("", "nodes").get("", "worker-1").metadata.uid, controller: true }]);
+
+    await l.registry.resource("", "pods").delete("default", "static-web-worker-1", { user: systemUser });
+    await l.run(60_000);
+    const back = l.list("", "pods").find((p) => p.metadata.name === "static-web-worker-1")!;
+    expect(back.metadata.uid).not.toBe(mirror.metadata.uid);
+    expect(back.metadata.deletionTimestamp).toBeUndefined();
+
+    expect(await l.sandbox.staticPods.remove("worker-1", "web.yaml")).toBe(true);
+    await l.run(10_000);
+    expect(l.list("", "pods").some((p) => p.metadata.name === "static-web-worker-1")).toBe(false);
+    expect(await l.sandbox.staticPods.remove("worker-1", "web.yaml")).toBe(false);
   });
 });
