@@ -71,6 +71,12 @@ export interface DaemonSetDeps {
   user: UserInfo;
   /** Wall-clock ms (events, availability). */
   now(): number;
+  /**
+   * How many times faster than wall-clock time simulated durations pass (default 1). A wait
+   * measured in wall-clock time (minReadySeconds) becomes `requeueAfterMs` times this, so the
+   * runtime queue, which divides simulated delays by the speed, wakes at the right moment.
+   */
+  speed?(): number;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -500,7 +506,7 @@ export function daemonSetReconciler(deps: DaemonSetDeps): Reconciler {
     // Ready pods waiting out minReadySeconds: look again when the first becomes available.
     const minReady = fresh.spec?.minReadySeconds ?? 0;
     const waits = finalPods.map((p) => msUntilAvailable(p, minReady, now)).filter((ms) => ms > 0);
-    if (waits.length) return { requeueAfterMs: Math.min(...waits) + 1 };
+    if (waits.length) return { requeueAfterMs: (Math.min(...waits) + 1) * (deps.speed?.() ?? 1) };
     return;
   };
 

@@ -96,6 +96,12 @@ export interface StatefulSetDeps {
   user: UserInfo;
   /** Wall-clock ms (events, availability). */
   now(): number;
+  /**
+   * How many times faster than wall-clock time simulated durations pass (default 1). A wait
+   * measured in wall-clock time (minReadySeconds) becomes `requeueAfterMs` times this, so the
+   * runtime queue, which divides simulated delays by the speed, wakes at the right moment.
+   */
+  speed?(): number;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -402,7 +408,7 @@ export function statefulSetReconciler(deps: StatefulSetDeps): Reconciler {
     // Ready pods waiting out minReadySeconds: look again when the first becomes available.
     const minReady = set.spec?.minReadySeconds ?? 0;
     const waits = finalPods.map((p) => msUntilAvailable(p, minReady, now)).filter((ms) => ms > 0);
-    if (waits.length) return { requeueAfterMs: Math.min(...waits) + 1 };
+    if (waits.length) return { requeueAfterMs: (Math.min(...waits) + 1) * (deps.speed?.() ?? 1) };
     return;
   };
 
