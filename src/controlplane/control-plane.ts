@@ -29,7 +29,7 @@ import { controllerOf, getOrNull } from "./controllers/workloads";
 import { nodeLifecycleReconciler, nodeMonitorGraceMs, podGCReconciler, taintEvictionReconciler } from "./controllers/node-lifecycle";
 import { finalizeNamespace } from "./namespace-finalizer";
 import { SchedulerCache } from "./scheduler";
-import { alarmTimeFor, RuntimeQueue, type Reconcilers, type RunResult } from "./runtime";
+import { alarmTimeFor, RuntimeQueue, type Reconciler, type RunResult } from "./runtime";
 
 export interface ControlPlaneOptions {
   registry: Registry;
@@ -58,7 +58,7 @@ const NAMESPACE_RECHECK_MS = 1_000;
 export class ControlPlane {
   private readonly queue: RuntimeQueue;
   private readonly background: RuntimeQueue;
-  private readonly reconcilers: Reconcilers;
+  private readonly reconcilers: Record<string, Reconciler>;
   private observedUntil = 0;
   private lastWake: number | null | undefined = undefined;
   /** The scheduler's last cycle per pod (`namespace/name`): filter verdicts and scores per node. */
@@ -108,6 +108,11 @@ export class ControlPlane {
   enqueue(controller: string, key: string): void {
     (BACKGROUND.has(controller) ? this.background : this.queue).enqueue(controller, key);
     this.requestWake();
+  }
+
+  /** Posts the mirror pods of every node's static pod manifests now (a fresh sandbox's bootstrap). */
+  async syncStaticPods(): Promise<void> {
+    for (const node of this.staticPods.nodes()) await this.reconcilers.staticpods(node);
   }
 
   /** Somebody uses the sandbox (a request came in): background work runs on schedule for a while. */

@@ -6,12 +6,13 @@
  * leave, and the ComponentStatuses. Pure and deterministic: ids derive from the sandbox id, images
  * from the Kubernetes minor version as kubeadm pins them.
  *
- * Mirror pods are owned by their Node (by uid), so they are built separately, once the Node has
- * been written and its uid is known ({@link mirrorPods}).
+ * The control-plane components are static pods: {@link staticPodManifests} gives kubeadm's
+ * manifests, and the kubelet posts their mirror pods.
  */
 import { formatMicroTime } from "../registry/clock";
 import type { KObject } from "../registry/types";
 import { gitVersion } from "../apiserver/version";
+import type { StaticPodManifest } from "../controlplane/kubelet/static-pods";
 
 /** An object to write and the resource that stores it. */
 export interface ResourceObject {
@@ -263,36 +264,23 @@ function staticPods(cluster: AddonCluster): StaticPod[] {
   ];
 }
 
-/** Go's RFC 3339 with nanoseconds, as the kubelet stamps `kubernetes.io/config.seen`. */
-function nanoTime(ms: number, seed: string): string {
-  const digits = String(parseInt(stableHex(seed, 8), 16) % 1_000_000).padStart(6, "0");
-  return new Date(ms).toISOString().replace(/Z$/, `${digits}Z`);
-}
-
 /**
- * The mirror pods the kubelet of the control-plane node posts for kubeadm's static pods: named
- * `<component>-<node>`, owned by the Node (`nodeUid` is the uid the registry gave it), bound to it.
+ * kubeadm's manifests in the control-plane node's `/etc/kubernetes/manifests` (`etcd.yaml`, …):
+ * its kubelet runs them and posts the mirror pods `<component>-<node>` (see
+ * controlplane/kubelet/static-pods.ts).
  */
-export function mirrorPods(cluster: AddonCluster, nodeUid: string): ResourceObject[] {
-  const { controlPlane: cp, sandboxId, nowMs } = cluster;
+export function staticPodManifests(cluster: AddonCluster): StaticPodManifest[] {
+  const { controlPlane: cp } = cluster;
   return staticPods(cluster).map((p) => {
-    const hash = stableHex(`${sandboxId}/${p.component}/manifest`);
     const resources = { requests: { cpu: p.cpu, ...(p.memory ? { memory: p.memory } : {}) } };
-    return core("pods", {
+    const pod: KObject = {
       apiVersion: "v1",
       kind: "Pod",
       metadata: {
-        name: `${p.component}-${cp.name}`,
+        name: p.component,
         namespace: "kube-system",
         labels: { component: p.component, tier: "control-plane" },
-        annotations: {
-          ...p.annotations,
-          "kubernetes.io/config.hash": hash,
-          "kubernetes.io/config.mirror": hash,
-          "kubernetes.io/config.seen": nanoTime(nowMs, `${sandboxId}/${p.component}/seen`),
-          "kubernetes.io/config.source": "file",
-        },
-        ownerReferences: [{ apiVersion: "v1", kind: "Node", name: cp.name, uid: nodeUid, controller: true }],
+        ...(p.annotations ? { annotations: p.annotations } : {}),
       },
       spec: {
         containers: [
@@ -308,14 +296,13 @@ export function mirrorPods(cluster: AddonCluster, nodeUid: string): ResourceObje
             volumeMounts: p.mounts,
           },
         ],
-        nodeName: cp.name,
         hostNetwork: true,
         ...SYSTEM_NODE_CRITICAL,
         securityContext: { seccompProfile: { type: "RuntimeDefault" } },
-        tolerations: [{ operator: "Exists", effect: "NoExecute" }],
         volumes: p.volumes,
       },
-    });
+    };
+    return { node: cp.name, file: `${p.component}.yaml`, pod };
   });
 }
 

@@ -7,7 +7,8 @@
 import { formatMicroTime } from "../registry/clock";
 import type { KObject } from "../registry/types";
 import { gitVersion } from "../apiserver/version";
-import { addonNamespaces, addonObjects, mirrorPods, stableHex, uuidFrom, type AddonCluster, type ResourceObject } from "./addons";
+import type { StaticPodManifest } from "../controlplane/kubelet/static-pods";
+import { addonNamespaces, addonObjects, staticPodManifests, stableHex, uuidFrom, type AddonCluster, type ResourceObject } from "./addons";
 import { nodeNames, type NodePoolSpec, type SandboxSpec } from "./spec";
 
 export const systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -19,12 +20,8 @@ export interface BootstrapObjects {
   namespaces: KObject[];
   /** Written once the namespaces exist; each entry names its resource. */
   objects: ResourceObject[];
-  /**
-   * Written last: objects owned by a Node (the control-plane mirror pods), given the uid the
-   * registry assigned to each node by name. An owner reference with any other uid would make the
-   * garbage collector delete the object.
-   */
-  nodeDependents(nodeUids: ReadonlyMap<string, string>): ResourceObject[];
+  /** Static pod manifests on the nodes (kubeadm's control plane); their kubelets post the mirror pods. */
+  staticPods: StaticPodManifest[];
 }
 
 export interface NodeIdentity {
@@ -173,15 +170,12 @@ export function bootstrapObjects(spec: SandboxSpec, sandboxId: string, nowMs: nu
   for (const ns of systemNamespaces) {
     core("serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: ns } });
   }
-  if (spec.addons === false) return { namespaces, objects, nodeDependents: () => [] };
+  if (spec.addons === false) return { namespaces, objects, staticPods: [] };
 
   const addons: AddonCluster = { sandboxId, kubernetesVersion: spec.kubernetesVersion, controlPlane: { name: controlPlane.name, ip: nodeIP(controlPlane.index) }, nowMs };
   return {
     namespaces: [...namespaces, ...addonNamespaces()],
     objects: [...objects, ...addonObjects(addons)],
-    nodeDependents: (nodeUids) => {
-      const uid = nodeUids.get(controlPlane.name);
-      return uid ? mirrorPods(addons, uid) : [];
-    },
+    staticPods: staticPodManifests(addons),
   };
 }

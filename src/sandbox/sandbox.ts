@@ -120,8 +120,8 @@ export class Sandbox {
   }
 
   /**
-   * Writes the objects of a fresh kubeadm-like cluster in three phases: namespaces, then what
-   * lives in them (nodes among it), then what a node owns by uid (mirror pods).
+   * Writes the objects of a fresh kubeadm-like cluster: namespaces, then what lives in them, then
+   * kubeadm's static pod manifests, whose mirror pods are posted before this returns.
    */
   async bootstrap(): Promise<void> {
     const plan = bootstrapObjects(this.record.spec, this.record.id, this.deps.clock.now());
@@ -129,9 +129,9 @@ export class Sandbox {
     const createAll = (entries: ResourceObject[]) =>
       Promise.all(entries.map(({ group, resource, object }) => this.registry.resource(group, resource).create(object.metadata.namespace ?? "", object, options)));
     await createAll(plan.namespaces.map((object) => ({ group: "", resource: "namespaces", object })));
-    const created = await createAll(plan.objects);
-    const nodeUids = new Map(created.filter((o) => o.kind === "Node").map((o) => [o.metadata.name!, o.metadata.uid!]));
-    await createAll(plan.nodeDependents(nodeUids));
+    await createAll(plan.objects);
+    for (const manifest of plan.staticPods) await this.staticPods.put(manifest);
+    await this.controlPlane.syncStaticPods();
   }
 
   stats(): SandboxStats {

@@ -235,10 +235,9 @@ describe('a sandbox created with "addons": false', () => {
 describe("the add-ons are deterministic", () => {
   it("derive every id from the sandbox id", () => {
     const spec = parseSandboxSpec({}, () => "t");
-    const uids = new Map([["control-plane", "uid-1"]]);
     const objects = (id: string) => {
       const plan = bootstrapObjects(spec, id, T0);
-      return [...plan.objects, ...plan.nodeDependents(uids)].map((e) => e.object);
+      return [...plan.objects.map((e) => e.object), ...plan.staticPods.map((m) => m.pod)];
     };
     expect(objects("sbx-a")).toEqual(objects("sbx-a"));
     const holder = (id: string) => objects(id).find((o) => o.kind === "Lease" && o.metadata.name === "kube-scheduler")!.spec.holderIdentity;

@@ -10,7 +10,6 @@
  * and persists them through the host; {@link staticPodReconciler} (keyed by node name) keeps
  * the mirror pods in line with them.
  */
-import { formatTime } from "../../registry/clock";
 import type { Registry } from "../../registry/registry";
 import type { KObject, UserInfo } from "../../registry/types";
 import type { Reconciler } from "../runtime";
@@ -103,7 +102,8 @@ export function mirrorPodFor(manifest: StaticPodManifest, node: KObject, nowMs: 
         ...pod.metadata?.annotations,
         [CONFIG_HASH]: hash,
         [CONFIG_MIRROR]: hash,
-        "kubernetes.io/config.seen": formatTime(nowMs),
+        // Go's time.Time text with nanoseconds, as the kubelet stamps it.
+        "kubernetes.io/config.seen": new Date(nowMs).toISOString().replace("Z", "000000Z"),
         "kubernetes.io/config.source": "file",
       },
       ownerReferences: [{ apiVersion: "v1", kind: "Node", name: nodeName, uid: node.metadata.uid!, controller: true }],
