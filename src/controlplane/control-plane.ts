@@ -18,6 +18,7 @@ import { deploymentKeyForPod, deploymentKeysForReplicaSet, deploymentReconciler 
 import { cronJobKeyForJob, cronJobReconciler } from "./controllers/cronjob";
 import { daemonSetKeysForPod, daemonSetReconciler } from "./controllers/daemonset";
 import { endpointsReconciler, serviceKeysForPod } from "./controllers/endpoints";
+import { endpointSliceReconciler, serviceKeyForEndpointSlice } from "./controllers/endpointslice";
 import { jobKeyForPod, jobReconciler } from "./controllers/job";
 import { statefulSetKeysForPod, statefulSetReconciler, volumeBinderReconciler } from "./controllers/statefulset";
 import { replicaSetKeysForPod, replicaSetReconciler } from "./controllers/replicaset";
@@ -90,7 +91,8 @@ export class ControlPlane {
       statefulset: statefulSetReconciler({ registry, user, now: () => clock.now(), speed: () => clock.speed }),
       volumebinder: volumeBinderReconciler({ registry, user, now: () => clock.now() }),
       gc: garbageCollectorReconciler({ registry, user }),
-      endpoints: endpointsReconciler({ registry, user, now: () => options.clock.now() }),
+      endpoints: endpointsReconciler({ registry, user, now: () => clock.now() }),
+      endpointslice: endpointSliceReconciler({ registry, user, now: () => clock.now() }),
       heartbeat: heartbeatReconciler({ registry, user, clock }),
       nodelifecycle: nodeLifecycleReconciler({ registry, user, clock, podsOn, graceMs: nodeMonitorGraceMs(options.kubernetesVersion) }),
       tainteviction: taintEvictionReconciler({ registry, user, clock, podsOn }),
@@ -292,24 +294,34 @@ export class ControlPlane {
   }
 
   /**
-   * Services and the pods they select feed the Endpoints controller; a deleted Endpoints is
-   * reconciled again (a Service's Endpoints deleted by hand comes back).
+   * Services and the pods they select feed the Endpoints and EndpointSlice controllers; a deleted
+   * Endpoints, and any change to a managed EndpointSlice, is reconciled again (what is deleted or
+   * edited by hand comes back).
    */
   private watchServices(): void {
     const { registry } = this.options;
     const services = registry.resource("", "services");
     const pods = registry.resource("", "pods");
     const endpoints = registry.resource("", "endpoints");
+    const slices = registry.resource("discovery.k8s.io", "endpointslices");
     const key = (obj: { metadata: { namespace?: string; name?: string } }) => `${obj.metadata.namespace}/${obj.metadata.name}`;
+    const enqueueService = (k: string) => {
+      this.enqueue("endpoints", k);
+      this.enqueue("endpointslice", k);
+    };
     const { items, resourceVersion } = services.list("", { selection: selectEverything });
-    for (const svc of items) this.enqueue("endpoints", key(svc));
-    this.follow(services, Number(resourceVersion), (event) => this.enqueue("endpoints", key(event.object)));
+    for (const svc of items) enqueueService(key(svc));
+    this.follow(services, Number(resourceVersion), (event) => enqueueService(key(event.object)));
     this.follow(pods, pods.revision, (event) => {
       const candidates = services.list(event.object.metadata.namespace!, { selection: selectEverything }).items;
-      for (const k of serviceKeysForPod(event.object, candidates)) this.enqueue("endpoints", k);
+      for (const k of serviceKeysForPod(event.object, candidates)) enqueueService(k);
     });
     this.follow(endpoints, endpoints.revision, (event) => {
       if (event.type === "DELETED") this.enqueue("endpoints", key(event.object));
+    });
+    this.follow(slices, slices.revision, (event) => {
+      const service = serviceKeyForEndpointSlice(event.object);
+      if (service) this.enqueue("endpointslice", service);
     });
   }
 

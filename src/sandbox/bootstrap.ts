@@ -1,6 +1,6 @@
 /**
  * The objects a new sandbox starts with, as kubeadm leaves a fresh cluster: the system
- * namespaces, the `kubernetes` Service and its Endpoints, Ready nodes with their Leases, a
+ * namespaces, the `kubernetes` Service with its Endpoints and EndpointSlice, Ready nodes with their Leases, a
  * default ServiceAccount per namespace and, unless the spec turns them off, the add-ons of
  * ./addons.ts. Pure: the caller writes them through the registry, phase by phase.
  */
@@ -153,6 +153,18 @@ export function bootstrapObjects(spec: SandboxSpec, sandboxId: string, nowMs: nu
     kind: "Endpoints",
     metadata: { name: "kubernetes", namespace: "default", labels: { "endpointslice.kubernetes.io/skip-mirror": "true" } },
     subsets: [{ addresses: [{ ip: nodeIP(controlPlane.index) }], ports: [{ name: "https", port: 6443, protocol: "TCP" }] }],
+  });
+  objects.push({
+    group: "discovery.k8s.io",
+    resource: "endpointslices",
+    object: {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "kubernetes", namespace: "default", labels: { "kubernetes.io/service-name": "kubernetes" } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: [nodeIP(controlPlane.index)], conditions: { ready: true } }],
+      ports: [{ name: "https", port: 6443, protocol: "TCP" }],
+    },
   });
   for (const node of nodes) {
     core("nodes", withConditionTimes(nodeObject(node, spec.kubernetesVersion, sandboxId), heartbeat));

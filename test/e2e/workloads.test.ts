@@ -76,7 +76,7 @@ describe("deployments with kubectl 1.33", () => {
     expect(after).toHaveLength(5);
   });
 
-  it("lists the ready pods behind a Service: kubectl expose, get endpoints", async () => {
+  it("lists the ready pods behind a Service: kubectl expose, get endpoints and endpointslices", async () => {
     expect(ok("expose", "deployment/web", "--port=8080", "--target-port=80")).toBe("service/web exposed\n");
     const ips = podsOf("app=web").filter((p) => !p.metadata.deletionTimestamp).map((p) => (p.status as { podIP?: string }).podIP);
     const endpoints = await eventually(
@@ -85,6 +85,11 @@ describe("deployments with kubectl 1.33", () => {
     );
     expect(endpoints.sort()).toEqual(ips.sort());
     expect(ok("get", "endpoints", "web", "-o", "jsonpath={.subsets[0].ports[0].port}")).toBe("80");
+    const sliced = await eventually(
+      () => run("get", "endpointslices", "-l", "kubernetes.io/service-name=web", "-o", "jsonpath={.items[*].endpoints[*].addresses[0]}").stdout.split(" ").filter(Boolean),
+      (got) => got.length === 5,
+    );
+    expect(sliced.sort()).toEqual(ips.sort());
     ok("delete", "service", "web");
     expect(await eventually(() => run("get", "endpoints", "web").stderr, (err) => err !== "")).toContain('endpoints "web" not found');
   });

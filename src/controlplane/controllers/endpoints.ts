@@ -70,14 +70,15 @@ export interface EndpointSubset {
   ports?: EndpointPort[];
 }
 
-/** A Service's selector as upstream reads it: nil or empty means "no selector" (user-managed Endpoints). */
-function serviceSelector(svc: KObject): Record<string, string> | null {
+/** A Service's selector as upstream reads it: nil or empty means "no selector" (user-managed endpoints). */
+export function serviceSelector(svc: KObject): Record<string, string> | null {
   const sel = svc.spec?.selector;
   if (!sel || typeof sel !== "object" || Object.keys(sel).length === 0) return null;
   return sel as Record<string, string>;
 }
 
-function selects(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
+/** Whether a Service's (map) selector selects these labels. */
+export function selects(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
   const l = labels ?? {};
   for (const k in selector) if (l[k] !== selector[k]) return false;
   return true;
@@ -124,11 +125,15 @@ export function shouldPodBeInEndpoints(pod: KObject, includeTerminating: boolean
   return true;
 }
 
+/** endpointutil.ShouldSetHostname: the pod sets a hostname and names this Service as its subdomain. */
+export function shouldSetHostname(pod: KObject, svc: KObject): boolean {
+  return !!pod.spec?.hostname && pod.spec?.subdomain === svc.metadata.name && pod.metadata.namespace === svc.metadata.namespace;
+}
+
 function podAddress(pod: KObject, svc: KObject): EndpointAddress {
   const ip: string = pod.status?.podIP || pod.status?.podIPs?.[0]?.ip;
   const addr: EndpointAddress = { ip };
-  const hostname = pod.spec?.hostname;
-  if (hostname && pod.spec?.subdomain === svc.metadata.name && pod.metadata.namespace === svc.metadata.namespace) addr.hostname = hostname;
+  if (shouldSetHostname(pod, svc)) addr.hostname = pod.spec.hostname;
   if (pod.spec?.nodeName) addr.nodeName = pod.spec.nodeName;
   addr.targetRef = { kind: "Pod", namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! };
   return addr;
@@ -138,7 +143,8 @@ const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 
 const portKey = (p: EndpointPort) => `${p.name ?? ""}\u0000${p.port}\u0000${p.protocol}\u0000${p.appProtocol ?? ""}`;
 const addrKey = (a: EndpointAddress) => `${a.ip}\u0000${a.targetRef?.uid ?? ""}`;
 
-function ipOrder(a: string, b: string): number {
+/** Orders IPv4 addresses numerically, anything else as strings. */
+export function ipOrder(a: string, b: string): number {
   const pa = a.split(".").map(Number);
   const pb = b.split(".").map(Number);
   if (pa.length === 4 && pb.length === 4 && pa.every(Number.isFinite) && pb.every(Number.isFinite)) {
@@ -191,7 +197,7 @@ export function repackSubsets(entries: readonly { address: EndpointAddress; read
 }
 
 /** When a pod last changed as the trigger-time tracker sees it: its Ready transition, else its creation. */
-function podTriggerTime(pod: KObject): number {
+export function podTriggerTime(pod: KObject): number {
   const ready = (pod.status?.conditions ?? []).find((c: { type: string }) => c.type === "Ready");
   const t = ready?.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : NaN;
   return Number.isNaN(t) ? createdMs(pod) : t;
@@ -277,7 +283,8 @@ function truncateSubsets(subsets: EndpointSubset[], max: number): EndpointSubset
     .filter((s) => s.addresses || s.notReadyAddresses);
 }
 
-function canonical(v: unknown): string {
+/** JSON with object keys sorted and undefined members dropped: equal values, equal strings. */
+export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
   if (v && typeof v === "object") {
     const o = v as Record<string, unknown>;

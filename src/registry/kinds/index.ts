@@ -6,6 +6,7 @@ import { cronJobStrategy } from "./cronjob";
 import { daemonSetStrategy } from "./daemonset";
 import { deploymentStrategy } from "./deployment";
 import { endpointsStrategy } from "./endpoints";
+import { endpointSliceStrategy } from "./endpointslice";
 import { eventStrategy, eventsV1Strategy } from "./event";
 import { leaseStrategy } from "./lease";
 import { jobStrategy } from "./job";
@@ -39,4 +40,5 @@ export const builtinKinds: readonly KindStrategy[] = [
   daemonSetStrategy,
   jobStrategy,
   cronJobStrategy,
+  endpointSliceStrategy,
 ];
