@@ -29,8 +29,11 @@ import { CONFIG_MIRROR, staticPodReconciler, StaticPodManifests } from "./kubele
 import { controllerOf, getOrNull } from "./controllers/workloads";
 import { nodeLifecycleReconciler, nodeMonitorGraceMs, podGCReconciler, taintEvictionReconciler } from "./controllers/node-lifecycle";
 import { finalizeNamespace } from "./namespace-finalizer";
+import { eventExpiresAtMs, eventTTLReconciler } from "./events";
+import { serviceAccountReconciler } from "./controllers/serviceaccounts";
+import { rootCAReconciler } from "./controllers/root-ca";
 import { SchedulerCache } from "./scheduler";
-import { alarmTimeFor, RuntimeQueue, type Reconciler, type RunResult } from "./runtime";
+import { alarmTimeFor, RuntimeQueue, type EnqueueOptions, type Reconciler, type RunResult } from "./runtime";
 
 export interface ControlPlaneOptions {
   registry: Registry;
@@ -98,6 +101,9 @@ export class ControlPlane {
       tainteviction: taintEvictionReconciler({ registry, user, clock, podsOn }),
       podgc: podGCReconciler({ registry, user, clock, podsOn }),
       staticpods: staticPodReconciler({ registry, user, clock, podsOn, manifests: this.staticPods }),
+      serviceaccounts: serviceAccountReconciler({ registry, user }),
+      rootca: rootCAReconciler({ registry, user }),
+      eventttl: eventTTLReconciler({ registry, user, now: () => clock.now(), speed: () => clock.speed }),
     };
     this.watchNamespaces();
     this.watchScheduling();
@@ -107,8 +113,8 @@ export class ControlPlane {
     this.watchNodes();
   }
 
-  enqueue(controller: string, key: string): void {
-    (BACKGROUND.has(controller) ? this.background : this.queue).enqueue(controller, key);
+  enqueue(controller: string, key: string, options?: EnqueueOptions): void {
+    (BACKGROUND.has(controller) ? this.background : this.queue).enqueue(controller, key, options);
     this.requestWake();
   }
 
@@ -367,13 +373,45 @@ export class ControlPlane {
     });
   }
 
-  /** Terminating namespaces (now and from now on) go to the namespace controller. */
+  /**
+   * Namespaces feed the namespace finalizer (when Terminating), the ServiceAccount controller and
+   * the root CA publisher; a deleted ServiceAccount or a changed `kube-root-ca.crt` brings its
+   * namespace back to them. Events feed their expiry.
+   */
   private watchNamespaces(): void {
-    const namespaces = this.options.registry.resource("", "namespaces");
+    const { registry } = this.options;
+    const namespaces = registry.resource("", "namespaces");
+    const serviceAccounts = registry.resource("", "serviceaccounts");
+    const configMaps = registry.resource("", "configmaps");
+    const events = registry.resource("", "events");
+    const onNamespace = (ns: KObject) => {
+      const name = ns.metadata.name!;
+      if (ns.metadata.deletionTimestamp) return this.enqueue("namespace", name);
+      this.enqueue("serviceaccounts", name);
+      this.enqueue("rootca", name);
+    };
     const { items, resourceVersion } = namespaces.list("", { selection: selectEverything });
-    for (const ns of items) if (ns.metadata.deletionTimestamp) this.enqueue("namespace", ns.metadata.name!);
+    for (const ns of items) onNamespace(ns);
     this.follow(namespaces, Number(resourceVersion), (event) => {
-      if (event.type !== "DELETED" && event.object.metadata.deletionTimestamp) this.enqueue("namespace", event.object.metadata.name!);
+      if (event.type !== "DELETED") onNamespace(event.object);
+    });
+    this.follow(serviceAccounts, serviceAccounts.revision, (event) => {
+      if (event.type === "DELETED") this.enqueue("serviceaccounts", event.object.metadata.namespace!);
+    });
+    this.follow(configMaps, configMaps.revision, (event) => {
+      if (event.object.metadata.name === "kube-root-ca.crt" && event.type !== "ADDED") this.enqueue("rootca", event.object.metadata.namespace!);
+    });
+    // Each Event is looked at when it expires (its TTL is wall-clock time; the queue counts simulated time).
+    const expire = (e: KObject) => {
+      const { clock } = this.options;
+      const after = Math.max(0, eventExpiresAtMs(e) - clock.now()) * clock.speed;
+      this.enqueue("eventttl", `${e.metadata.namespace}/${e.metadata.name}`, { after });
+    };
+    const existing = events.list("", { selection: selectEverything });
+    for (const e of existing.items) expire(e);
+    this.follow(events, Number(existing.resourceVersion), (event) => {
+      if (event.type !== "DELETED") expire(event.object);
     });
   }
+
 }
