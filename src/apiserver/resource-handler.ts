@@ -19,6 +19,7 @@ import { parseIncludeObject, partialObjectMetadata, toTable } from "./table";
 import { watchResponse } from "./watch";
 import { applyBinding, validateBinding } from "../registry/kinds/pod";
 import { servePodLog } from "./pod-log";
+import { servePodEviction } from "./eviction";
 
 export interface ResourceContext {
   registry: Registry;
@@ -305,6 +306,7 @@ async function serveSubresource(store: ResourceStore, info: ResourceRequest, req
   }
 
   if (sub === "log" && strategy.group === "" && strategy.resource === "pods") return servePodLog(store, info, request, ctx);
+  if (sub === "eviction" && strategy.group === "" && strategy.resource === "pods" && verb === "create") return servePodEviction(store, info, request, ctx);
 
   await request.body?.cancel();
   throw errors.pathNotFound();

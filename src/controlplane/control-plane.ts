@@ -16,6 +16,7 @@ import type { SandboxClock } from "./clock";
 import { garbageCollectorReconciler, needsCollection, ownerKey, ownerKeysOf } from "./controllers/garbage-collector";
 import { deploymentKeyForPod, deploymentKeysForReplicaSet, deploymentReconciler } from "./controllers/deployment";
 import { cronJobKeyForJob, cronJobReconciler } from "./controllers/cronjob";
+import { disruptionKeysForPod, disruptionReconciler, staleDisruptionKeyForPod, staleDisruptionReconciler } from "./controllers/disruption";
 import { daemonSetKeysForPod, daemonSetReconciler } from "./controllers/daemonset";
 import { endpointsReconciler, serviceKeysForPod } from "./controllers/endpoints";
 import { endpointSliceReconciler, serviceKeyForEndpointSlice } from "./controllers/endpointslice";
@@ -104,6 +105,8 @@ export class ControlPlane {
       serviceaccounts: serviceAccountReconciler({ registry, user }),
       rootca: rootCAReconciler({ registry, user }),
       eventttl: eventTTLReconciler({ registry, user, now: () => clock.now(), speed: () => clock.speed }),
+      disruption: disruptionReconciler({ registry, user, now: () => clock.now(), speed: () => clock.speed }),
+      staledisruption: staleDisruptionReconciler({ registry, user, now: () => clock.now(), speed: () => clock.speed }),
     };
     this.watchNamespaces();
     this.watchScheduling();
@@ -269,9 +272,14 @@ export class ControlPlane {
     this.follow(claims, claims.revision, (event) => {
       if (event.type !== "DELETED") this.enqueue("volumebinder", key(event.object));
     });
+    const pdbs = registry.resource("policy", "poddisruptionbudgets");
+    for (const pdb of all(pdbs, "")) this.enqueue("disruption", key(pdb));
+    this.follow(pdbs, pdbs.revision, (event) => this.enqueue("disruption", key(event.object)));
     this.follow(pods, pods.revision, (event) => {
       const pod = event.object;
       const namespace = pod.metadata.namespace!;
+      enqueueAll("disruption", disruptionKeysForPod(pod, all(pdbs, namespace)));
+      if (event.type !== "DELETED") enqueueAll("staledisruption", [staleDisruptionKeyForPod(pod)]);
       // An owned pod names its controller; only an orphan is offered to every owner that selects it.
       const candidates = (store: typeof pods) => (controllerOf(pod) ? [] : all(store, namespace));
       enqueueAll("replicaset", replicaSetKeysForPod(pod, candidates(replicaSets)));

@@ -58,6 +58,8 @@ export interface RegistryDeps {
   allocator: AddressAllocator;
   limits: StoreLimits;
   namespacePhase(namespace: string): NamespacePhase;
+  /** See {@link StrategyContext.listClusterObjects}. */
+  listClusterObjects(group: string, resource: string): KObject[];
 }
 
 export interface WriteOptions {
@@ -544,7 +546,7 @@ export class ResourceStore {
   }
 
   private context(options: WriteOptions, now: number): StrategyContext {
-    return { now: new Date(now), user: options.user, allocator: this.deps.allocator };
+    return { now: new Date(now), user: options.user, allocator: this.deps.allocator, listClusterObjects: this.deps.listClusterObjects };
   }
 
   private invalid(obj: KObject, fieldErrors: FieldError[]): StatusError {

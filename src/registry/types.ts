@@ -61,6 +61,8 @@ export interface StrategyContext {
   now: Date;
   user: UserInfo;
   allocator: AddressAllocator;
+  /** The current objects of a cluster-scoped resource, for admission that reads other kinds (Priority reads PriorityClasses); absent: none. */
+  listClusterObjects?(group: string, resource: string): KObject[];
 }
 
 export interface TableColumn {

@@ -13,6 +13,7 @@ import { formatMicroTime } from "../registry/clock";
 import type { KObject } from "../registry/types";
 import { gitVersion } from "../apiserver/version";
 import type { StaticPodManifest } from "../controlplane/kubelet/static-pods";
+import { PLACEHOLDER_CA_CERTIFICATE } from "../controlplane/controllers/root-ca";
 
 /** An object to write and the resource that stores it. */
 export interface ResourceObject {
@@ -718,16 +719,9 @@ syncFrequency: 0s
 volumeStatsAggPeriod: 0s
 `;
 
-/** A PEM block that looks like the cluster CA (base64 of deterministic bytes; no real key behind it). */
-function fakeCertificate(seed: string): string {
-  const hex = stableHex(seed, 512);
-  const body = btoa(String.fromCharCode(...Array.from({ length: hex.length / 2 }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16))));
-  const lines = body.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
-}
-
 function clusterInfoKubeconfig(cluster: AddonCluster): string {
-  const caData = btoa(fakeCertificate(`${cluster.sandboxId}/ca`));
+  // The same CA as every namespace's kube-root-ca.crt, as kubeadm publishes one CA everywhere.
+  const caData = btoa(PLACEHOLDER_CA_CERTIFICATE);
   return `apiVersion: v1
 clusters:
 - cluster:

@@ -1,6 +1,6 @@
 /**
  * The objects a new sandbox starts with, as kubeadm leaves a fresh cluster: the system
- * namespaces, the `kubernetes` Service with its Endpoints and EndpointSlice, Ready nodes with their Leases, a
+ * namespaces, the system PriorityClasses, the `kubernetes` Service with its Endpoints and EndpointSlice, Ready nodes with their Leases, a
  * default ServiceAccount per namespace and, unless the spec turns them off, the add-ons of
  * ./addons.ts. Pure: the caller writes them through the registry, phase by phase.
  */
@@ -10,6 +10,7 @@ import { gitVersion } from "../apiserver/version";
 import type { StaticPodManifest } from "../controlplane/kubelet/static-pods";
 import { addonNamespaces, addonObjects, staticPodManifests, stableHex, uuidFrom, type AddonCluster, type ResourceObject } from "./addons";
 import { nodeNames, type NodePoolSpec, type SandboxSpec } from "./spec";
+import { SYSTEM_PRIORITY_CLASSES } from "../registry/kinds/priorityclass";
 
 export const systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
 export const KUBERNETES_SERVICE_IP = "10.96.0.1";
@@ -18,7 +19,7 @@ const CONTROL_PLANE_TAINT = { key: "node-role.kubernetes.io/control-plane", effe
 export interface BootstrapObjects {
   /** Written first: everything else lives in them. */
   namespaces: KObject[];
-  /** Written once the namespaces exist; each entry names its resource. */
+  /** Written once the namespaces exist, before any pod (the system PriorityClasses come first); each entry names its resource. */
   objects: ResourceObject[];
   /** Static pod manifests on the nodes (kubeadm's control plane); their kubelets post the mirror pods. */
   staticPods: StaticPodManifest[];
@@ -136,7 +137,8 @@ export function withConditionTimes(node: KObject, time: string): KObject {
 
 export function bootstrapObjects(spec: SandboxSpec, sandboxId: string, nowMs: number): BootstrapObjects {
   const namespaces: KObject[] = systemNamespaces.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
-  const objects: ResourceObject[] = [];
+  // kube-apiserver's own startup writes the system PriorityClasses: every sandbox has them.
+  const objects: ResourceObject[] = SYSTEM_PRIORITY_CLASSES.map((pc) => ({ group: "scheduling.k8s.io", resource: "priorityclasses", object: structuredClone(pc) }));
   const core = (resource: string, object: KObject) => objects.push({ group: "", resource, object });
   const nodes = nodeIdentities(spec);
   const controlPlane = nodes.find((n) => n.pool.roles.includes("control-plane")) ?? nodes[0];

@@ -11,6 +11,7 @@ import { ControlPlane } from "../controlplane/control-plane";
 import { Registry } from "../registry/registry";
 import { defaultLimits, type NamespacePhase, type RegistryDeps, type StoreLimits } from "../registry/store";
 import { builtinKinds } from "../registry/kinds";
+import { selectEverything } from "../registry/selection";
 import type { KObject, UserInfo } from "../registry/types";
 import type { Backend, KeyValue } from "../storage/backend";
 import { createAllocator } from "./allocator";
@@ -83,6 +84,7 @@ export class Sandbox {
         nodePorts: () => services().flatMap((s) => (s.spec?.ports ?? []).map((p: { nodePort?: number }) => p.nodePort).filter((p: unknown) => typeof p === "number")),
       }, () => deps.clock.now()),
       namespacePhase: (ns) => this.namespacePhase(ns),
+      listClusterObjects: (group, resource) => this.registry.resource(group, resource).list("", { selection: selectEverything }).items,
     });
     this.api = new ApiServer({
       registry: this.registry,

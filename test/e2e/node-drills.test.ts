@@ -142,4 +142,21 @@ describe("node drills with kubectl 1.33", () => {
     expect(await removed.json()).toEqual({ id: sandbox.id, node: "worker-2", file: "static-web.yaml", deleted: true });
     expect(await eventually(() => run("get", "pod", "static-web-worker-2").stderr, (e) => e !== "")).toContain('pods "static-web-worker-2" not found');
   });
+
+  it("drains a node through evictions that respect a PodDisruptionBudget, then uncordons it", async () => {
+    ok("create", "deployment", "guarded", "--image=nginx", "--replicas=2");
+    ok("rollout", "status", "deployment/guarded", "--timeout=60s");
+    ok("create", "pdb", "guarded", "--selector=app=guarded", "--min-available=1");
+    expect(await eventually(() => run("get", "pdb", "guarded", "-o", "jsonpath={.status.disruptionsAllowed}").stdout, (n) => n === "1")).toBe("1");
+    const drained = run("drain", "worker-1", "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=90s");
+    expect(drained.code, drained.stderr).toBe(0);
+    expect(drained.stdout).toContain("node/worker-1 drained");
+    expect(ok("get", "node", "worker-1", "-o", "jsonpath={.spec.unschedulable}")).toBe("true");
+    const placed = await eventually(
+      () => (JSON.parse(ok("get", "pods", "-l", "app=guarded", "-o", "json")).items as Pod[]).filter((p) => !p.metadata.deletionTimestamp),
+      (pods) => pods.length === 2 && pods.every((p) => p.spec.nodeName !== "worker-1"),
+    );
+    expect(placed.map((p) => p.spec.nodeName)).not.toContain("worker-1");
+    expect(ok("uncordon", "worker-1")).toBe("node/worker-1 uncordoned\n");
+  });
 });

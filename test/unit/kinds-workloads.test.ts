@@ -114,6 +114,9 @@ describe("defaulting matches kube-apiserver", () => {
       schedulerName: "default-scheduler",
       securityContext: {},
       terminationGracePeriodSeconds: 30,
+      // Priority admission: no class, no global default
+      priority: 0,
+      preemptionPolicy: "PreemptLowerPriority",
       // DefaultTolerationSeconds admission
       tolerations: [
         { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 },

@@ -1,13 +1,15 @@
 /**
- * One scheduling cycle (schedule_one.go): PreFilter → Filter (first failing plugin per node) →
- * PreScore → Score → NormalizeScore → weights → selectHost, and upstream's FitError text when no
- * node fits, including the DefaultPreemption PostFilter suffix (victim search is only simulated:
- * nodes are never actually preempted here).
+ * One scheduling cycle (schedule_one.go): PreFilter → the nominated node alone, when the pod has
+ * one and it fits → Filter (first failing plugin per node; pods nominated to a node with at least
+ * the pod's priority count there) → PreScore → Score → NormalizeScore → weights → selectHost, and
+ * upstream's FitError text when no node fits, with the DefaultPreemption PostFilter's verdict
+ * (./preemption.ts): its message, or the node to nominate and the pods to evict there.
  */
 import type { KObject } from "../../registry/types";
-import { assumePod, buildSnapshot, podInfoOf, rebuildSnapshot, type SnapshotOptions } from "./podinfo";
+import { addPodToNode, assumePod, buildSnapshot, newNodeInfo, podInfoOf, type SnapshotOptions } from "./podinfo";
+import { preempt, type Nomination } from "./preemption";
 import { DEFAULT_PROFILE, PLUGINS, type Plugin, type Profile } from "./registry";
-import type { Code, CycleContext, NodeInfo, NodeScore, PodInfo, Snapshot, Status } from "./types";
+import type { Code, CycleContext, NodeInfo, NodeScore, Snapshot, Status } from "./types";
 
 export interface FilterVerdict {
   node: string;
@@ -48,6 +50,8 @@ export interface FitError {
   postFilterMsg: string;
   /** Nodes where evicting lower-priority pods would let the pod fit. */
   preemptionCandidates: string[];
+  /** Preemption's pick: the node to nominate and the pods to evict from it (absent: nothing to preempt). */
+  nomination?: Nomination;
   message: string;
 }
 
@@ -63,14 +67,17 @@ export interface ScheduleOptions extends SnapshotOptions {
   startIndex?: number;
   /** Collect per-node verdicts and scores of successful cycles (default true; failures always keep them). */
   diagnostics?: boolean;
+  /**
+   * The pending pods nominated to a node (`status.nominatedNodeName`), as the scheduler's
+   * nominator knows them: those of at least the cycle's pod's priority hold their room.
+   */
+  nominatedPods?: (node: string) => readonly KObject[];
 }
 
 const NO_REASONS: string[] = [];
 
 export const NO_NODE_AVAILABLE = (n: number) => `0/${n} nodes are available`;
-export const PREEMPTION_NOT_HELPFUL = "Preemption is not helpful for scheduling";
-export const NO_PREEMPTION_VICTIMS = "No preemption victims found for incoming pod.";
-export const PREEMPTION_NEVER = "not eligible due to preemptionPolicy=Never.";
+export { NO_PREEMPTION_VICTIMS, PREEMPTION_NEVER, PREEMPTION_NOT_HELPFUL } from "./preemption";
 
 /** mulberry32: a small deterministic PRNG for tie-breaking. */
 export function seededRandom(seed: number): () => number {
@@ -149,38 +156,19 @@ function runPreFilters(filters: Plugin[], ctx: CycleContext): Status | null {
 }
 
 /**
- * DefaultPreemption's verdict, simulated: nodes rejected as unresolvable are "not helpful"; on
- * the others, all lower-priority pods are removed and the filters re-run.
+ * Filters with nominated pods (RunFilterPluginsWithNominatedPods): pods nominated to the node with
+ * at least the pod's priority are added first; when they change the node, the filters run again
+ * without them (a nominated pod may never arrive, so it must not satisfy affinity either).
  */
-function simulatePreemption(
-  pod: PodInfo,
-  snapshot: Snapshot,
-  filters: Plugin[],
-  nodeToStatus: Map<string, Status>,
-): { msg: string; candidates: string[] } {
-  if (pod.pod.spec?.preemptionPolicy === "Never") return { msg: `preemption: ${PREEMPTION_NEVER}`, candidates: [] };
-  const statuses = new Map<string, Status>();
-  const potential: NodeInfo[] = [];
-  for (const ni of snapshot.nodes) {
-    const s = nodeToStatus.get(ni.name);
-    if (!s || s.code === "UnschedulableAndUnresolvable") statuses.set(ni.name, { code: "UnschedulableAndUnresolvable", reasons: [PREEMPTION_NOT_HELPFUL] });
-    else potential.push(ni);
-  }
-  const candidates: string[] = [];
-  for (const ni of potential) {
-    const keep = ni.pods.filter((p) => p.priority >= pod.priority);
-    if (keep.length === ni.pods.length) {
-      statuses.set(ni.name, { code: "UnschedulableAndUnresolvable", reasons: [NO_PREEMPTION_VICTIMS] });
-      continue;
-    }
-    const without = rebuildSnapshot(snapshot, (n) => (n === ni ? keep : n.pods));
-    const ctx: CycleContext = { pod, snapshot: without, state: new Map() };
-    const s = runPreFilters(filters, ctx) ?? runFilters(filters, ctx, without.byName.get(ni.name)!);
-    if (s) statuses.set(ni.name, s);
-    else candidates.push(ni.name);
-  }
-  if (candidates.length) return { msg: "", candidates };
-  return { msg: `preemption: ${fitErrorMessage(snapshot.nodes.length, "", statuses.values(), "")}`, candidates };
+function runFiltersWithNominated(filters: Plugin[], ctx: CycleContext, node: NodeInfo, nominatedPods: ScheduleOptions["nominatedPods"]): Status | null {
+  const here = nominatedPods?.(node.name);
+  if (!here?.length) return runFilters(filters, ctx, node);
+  const pod = ctx.pod;
+  const extra = here.map(podInfoOf).filter((p) => p.priority >= pod.priority && !(p.name === pod.name && p.namespace === pod.namespace));
+  if (extra.length === 0) return runFilters(filters, ctx, node);
+  const withNominated = newNodeInfo(node.node);
+  for (const p of [...node.pods, ...extra]) addPodToNode(withNominated, p);
+  return runFilters(filters, ctx, withNominated) ?? runFilters(filters, ctx, node);
 }
 
 /** One cycle against a prepared snapshot (the snapshot is not modified). */
@@ -196,14 +184,21 @@ export function scheduleInSnapshot(podObj: KObject, snapshot: Snapshot, opts: Sc
   const nodeToStatus = new Map<string, Status>();
 
   const fail = (preFilterMsg: string): ScheduleResult => {
-    const pre = preFilterMsg ? { msg: "", candidates: [] as string[] } : simulatePreemption(pod, snapshot, filters, nodeToStatus);
+    const fits = (trial: Snapshot, node: NodeInfo) => {
+      const trialCtx: CycleContext = { pod, snapshot: trial, state: new Map() };
+      return runPreFilters(filters, trialCtx) ?? runFiltersWithNominated(filters, trialCtx, node, opts.nominatedPods);
+    };
+    const pre = preFilterMsg
+      ? { message: "", candidates: [] as string[], nomination: undefined }
+      : preempt(pod, snapshot, nodeToStatus, fits, (statuses) => fitErrorMessage(all.length, "", statuses, ""));
     const failure: FitError = {
       numAllNodes: all.length,
       preFilterMsg,
       nodeToStatus: Object.fromEntries(nodeToStatus),
-      postFilterMsg: pre.msg,
+      postFilterMsg: pre.message,
       preemptionCandidates: pre.candidates,
-      message: fitErrorMessage(all.length, preFilterMsg, nodeToStatus.values(), pre.msg),
+      ...(pre.nomination ? { nomination: pre.nomination } : {}),
+      message: fitErrorMessage(all.length, preFilterMsg, nodeToStatus.values(), pre.message),
     };
     return { failure, diagnostics };
   };
@@ -219,12 +214,23 @@ export function scheduleInSnapshot(podObj: KObject, snapshot: Snapshot, opts: Sc
     return fail(preStatus.reasons.join(", "));
   }
 
+  // A pod that preempted for a node tries that node alone first (evaluateNominatedNode).
+  const nominated = snapshot.byName.get(podObj.status?.nominatedNodeName ?? "");
+  if (nominated) {
+    const s = runFiltersWithNominated(filters, ctx, nominated, opts.nominatedPods);
+    if (!s) {
+      diagnostics.evaluatedNodes = 1;
+      if (keep) diagnostics.filters.push({ node: nominated.name, code: "Success", reasons: NO_REASONS });
+      return { node: nominated.name, diagnostics };
+    }
+  }
+
   const want = numFeasibleNodesToFind(all.length, opts.percentageOfNodesToScore ?? 0);
   const start = ((opts.startIndex ?? 0) % all.length + all.length) % all.length;
   const feasible: NodeInfo[] = [];
   for (let i = 0; i < all.length && feasible.length < want; i++) {
     const ni = all[(start + i) % all.length]!;
-    const s = runFilters(filters, ctx, ni);
+    const s = runFiltersWithNominated(filters, ctx, ni, opts.nominatedPods);
     evaluated++;
     if (s) {
       nodeToStatus.set(ni.name, s);

@@ -14,6 +14,8 @@ import { namespaceStrategy } from "./namespace";
 import { nodeStrategy } from "./node";
 import { persistentVolumeClaimStrategy } from "./persistentvolumeclaim";
 import { podStrategy } from "./pod";
+import { podDisruptionBudgetStrategy } from "./poddisruptionbudget";
+import { priorityClassStrategy } from "./priorityclass";
 import { replicaSetStrategy } from "./replicaset";
 import { secretStrategy } from "./secret";
 import { serviceStrategy } from "./service";
@@ -41,4 +43,6 @@ export const builtinKinds: readonly KindStrategy[] = [
   jobStrategy,
   cronJobStrategy,
   endpointSliceStrategy,
+  priorityClassStrategy,
+  podDisruptionBudgetStrategy,
 ];

@@ -25,6 +25,7 @@ import {
 } from "./pod-template";
 import { isQualifiedName, nameIsDNSSubdomain } from "../../apiserver/names";
 import { addQuantities, compareQuantities, quantityFromJSON, type Quantity } from "./quantity";
+import { DEFAULT_PREEMPTION_POLICY, DEFAULT_PRIORITY, defaultPriorityClass, priorityClasses } from "./priorityclass";
 
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
 
@@ -113,8 +114,50 @@ function addDefaultTolerations(spec: Obj): void {
   spec.tolerations = tolerations;
 }
 
-function prepareForCreate(obj: KObject, _ctx: StrategyContext): FieldError[] {
+/**
+ * The Priority admission plugin on pod create: `spec.priority` and `spec.preemptionPolicy` come
+ * from the named PriorityClass (403 when it does not exist) or, without a name, from the global
+ * default class (whose name is filled in), else priority 0 and PreemptLowerPriority. A pod that
+ * sets either field itself to anything else is forbidden, with upstream's messages.
+ */
+function admitPriority(pod: KObject, ctx: StrategyContext): void {
+  const spec = pod.spec;
+  const meta = pod.metadata;
+  // Admission runs before name generation upstream: a generated name is reported as its prefix.
+  const name = meta.generateName && meta.name?.startsWith(meta.generateName) ? meta.generateName : (meta.name ?? "");
+  const forbid = (message: string) => errors.forbidden({ group: "", resource: "pods" }, name, message);
+  const classes = priorityClasses(ctx);
+  let priority = DEFAULT_PRIORITY;
+  let preemptionPolicy: string = DEFAULT_PREEMPTION_POLICY;
+  const className = str(spec.priorityClassName);
+  if (className) {
+    const pc = classes.find((c) => c.metadata.name === className);
+    if (!pc) throw forbid(`no PriorityClass with name ${className} was found`);
+    priority = pc.value;
+    preemptionPolicy = pc.preemptionPolicy ?? DEFAULT_PREEMPTION_POLICY;
+  } else {
+    const pc = defaultPriorityClass(classes);
+    if (pc) {
+      spec.priorityClassName = pc.metadata.name;
+      priority = pc.value;
+      preemptionPolicy = pc.preemptionPolicy ?? DEFAULT_PREEMPTION_POLICY;
+    }
+  }
+  if (spec.priority != null && spec.priority !== priority) {
+    throw forbid(`the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`);
+  }
+  if (spec.preemptionPolicy != null && spec.preemptionPolicy !== preemptionPolicy) {
+    throw forbid(
+      `the string value of PreemptionPolicy (${spec.preemptionPolicy}) must not be provided in pod spec; priority admission controller computed ${preemptionPolicy} from the given PriorityClass name`,
+    );
+  }
+  spec.priority = priority;
+  spec.preemptionPolicy = preemptionPolicy;
+}
+
+function prepareForCreate(obj: KObject, ctx: StrategyContext): FieldError[] {
   decodeAndDefault(obj);
+  admitPriority(obj, ctx);
   addDefaultTolerations(obj.spec);
   const status: Obj = { phase: "Pending", qosClass: computePodQOS(obj.spec) };
   if (arr(obj.spec.schedulingGates).length > 0) {
@@ -584,6 +627,7 @@ export const podStrategy: KindStrategy = {
     status: true,
     extra: [
       { name: "binding", group: "", version: "v1", kind: "Binding", verbs: ["create"] },
+      { name: "eviction", group: "policy", version: "v1", kind: "Eviction", verbs: ["create"] },
       { name: "log", group: "", version: "v1", kind: "Pod", verbs: ["get"] },
     ],
   },
