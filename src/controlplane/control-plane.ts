@@ -409,16 +409,15 @@ export class ControlPlane {
     this.follow(configMaps, configMaps.revision, (event) => {
       if (event.object.metadata.name === "kube-root-ca.crt" && event.type !== "ADDED") this.enqueue("rootca", event.object.metadata.namespace!);
     });
-    // Each Event is looked at when it expires (its TTL is wall-clock time; the queue counts simulated time).
+    // A namespace's Events are looked at when the first of them expires (TTL in wall-clock time; the queue counts simulated time).
     const expire = (e: KObject) => {
       const { clock } = this.options;
-      const after = Math.max(0, eventExpiresAtMs(e) - clock.now()) * clock.speed;
-      this.enqueue("eventttl", `${e.metadata.namespace}/${e.metadata.name}`, { after });
+      this.enqueue("eventttl", e.metadata.namespace!, { after: Math.max(0, eventExpiresAtMs(e) - clock.now()) * clock.speed });
     };
     const existing = events.list("", { selection: selectEverything });
     for (const e of existing.items) expire(e);
     this.follow(events, Number(existing.resourceVersion), (event) => {
-      if (event.type !== "DELETED") expire(event.object);
+      if (event.type === "ADDED") expire(event.object);
     });
   }
 

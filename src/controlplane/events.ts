@@ -31,6 +31,7 @@
  * Events expire {@link EVENT_TTL_MS} after their last write (kube-apiserver `--event-ttl`, an etcd
  * lease renewed on every write): {@link eventTTLReconciler} deletes them.
  */
+import { selectEverything } from "../registry/selection";
 import { StatusError } from "../apiserver/status";
 import { formatTime } from "../registry/clock";
 import type { Registry } from "../registry/registry";
@@ -286,29 +287,40 @@ export interface EventTTLDeps {
   speed(): number;
 }
 
+/** Expiries are handled in batches this far apart (kube-apiserver reuses one storage lease per minute). */
+export const EVENT_EXPIRY_BATCH_MS = 60_000;
+
 /**
- * Deletes an Event (`namespace/name`) once expired, with its uid and resourceVersion as
- * preconditions (an Event written meanwhile has a new lease); until then asks to be called again
- * when it expires.
+ * Deletes a namespace's expired Events (keyed by namespace), each with its uid and
+ * resourceVersion as preconditions (an Event written meanwhile has a new lease), then asks to be
+ * called again for the next expiry — at least {@link EVENT_EXPIRY_BATCH_MS} later, so events
+ * expire in minute batches as upstream's reused leases make them.
  *
  * The TTL is wall-clock time, as the apiserver's storage lease is: it is not part of the simulated
  * cluster, so neither the speed nor `clock:advance` shortens it (the requeue is the remaining
  * wall-clock time converted to simulated ms; an advance costs one early pass).
  *
- * Watch events → keys (reconciler `eventttl`): every Event added or modified enqueues itself.
+ * Watch events → keys (reconciler `eventttl`): an Event added enqueues its namespace, due when
+ * that Event expires (one queue item per namespace, whatever the number of Events).
  */
 export function eventTTLReconciler(deps: EventTTLDeps): Reconciler {
   const events = deps.registry.resource("", "events");
-  return async (key) => {
-    const [namespace, name] = splitKey(key);
-    const event = getOrNull(events, namespace, name);
-    if (!event) return;
-    const left = eventExpiresAtMs(event) - deps.now();
-    if (left > 0) return { requeueAfterMs: left * deps.speed() };
-    try {
-      await events.delete(namespace, name, { user: deps.user, preconditions: { uid: event.metadata.uid, resourceVersion: event.metadata.resourceVersion } });
-    } catch (e) {
-      if (!isConflictOrNotFound(e)) throw e;
+  return async (namespace) => {
+    const now = deps.now();
+    let next = Infinity;
+    for (const event of events.list(namespace, { selection: selectEverything }).items) {
+      const expiresAt = eventExpiresAtMs(event);
+      if (expiresAt > now) {
+        next = Math.min(next, expiresAt);
+        continue;
+      }
+      try {
+        await events.delete(namespace, event.metadata.name!, { user: deps.user, preconditions: { uid: event.metadata.uid, resourceVersion: event.metadata.resourceVersion } });
+      } catch (e) {
+        if (!isConflictOrNotFound(e)) throw e;
+      }
     }
+    if (next === Infinity) return;
+    return { requeueAfterMs: Math.max(next - now, EVENT_EXPIRY_BATCH_MS) * deps.speed() };
   };
 }
