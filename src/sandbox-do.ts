@@ -19,12 +19,17 @@ const SANDBOX_ID_KEY = "sandbox-id";
 const CLOCK_KEY = "clock";
 /** Static pod manifests, one key per node and file (the nodes' manifest directories). */
 const MANIFEST_PREFIX = "manifest/";
+/** How often (ms) a request reads the stored alarm back to check nothing dropped it. */
+const ALARM_CHECK_MS = 10_000;
 
 /**
  * One sandbox. The class only wires: the Kubernetes API to `Sandbox`, lifecycle calls from the
  * management plane, and the expiry alarm.
  */
 export class SandboxCluster extends DurableObject<Env> {
+  /** The alarm time this object last set (null: none known), and when it last read it back. */
+  private armedAt: number | null = null;
+  private alarmCheckedAt = 0;
   private sandbox: Promise<Sandbox | null> | null = null;
 
   /** Called once by the management plane after it recorded the sandbox: writes the fresh cluster. */
@@ -112,12 +117,14 @@ export class SandboxCluster extends DurableObject<Env> {
     const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
     this.sandbox = Promise.resolve(null);
     if (id) await deleteSandboxRows(this.env.DB, id);
+    this.armedAt = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
 
   /** One alarm serves expiry and the control loop: it fires at whichever comes first. */
   override async alarm(): Promise<void> {
+    this.armedAt = null; // it fired: nothing is armed until the loop or a request arms it again
     try {
       const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
       if (!id) return;
@@ -151,12 +158,18 @@ export class SandboxCluster extends DurableObject<Env> {
 
   /**
    * Alarms can be dropped after repeated failures or overwritten by a later `armAlarm`: a request
-   * re-arms the alarm whenever work is due before it.
+   * re-arms the alarm whenever work is due before it. Reading the alarm costs a storage call, so
+   * a request trusts what this object last set unless that is later than the due work or has not
+   * been checked for {@link ALARM_CHECK_MS}.
    */
   private async alarmWatchdog(sandbox: Sandbox): Promise<void> {
     const wakeAt = sandbox.controlPlane.nextWakeAt();
     if (wakeAt === null) return;
+    const now = Date.now();
+    if (this.armedAt !== null && this.armedAt <= wakeAt && now - this.alarmCheckedAt < ALARM_CHECK_MS) return;
+    this.alarmCheckedAt = now;
     const alarm = await this.ctx.storage.getAlarm();
+    this.armedAt = alarm;
     if (alarm === null || alarm > wakeAt) await this.armAlarm(sandbox.record.expiresAt, wakeAt);
   }
 
@@ -206,7 +219,8 @@ export class SandboxCluster extends DurableObject<Env> {
   /** Sets the alarm to the earlier of the expiry and the control loop's next run, or clears it. */
   private async armAlarm(expiresAt: number | null, wakeAt: number | null): Promise<void> {
     const times = [expiresAt, wakeAt].filter((t): t is number => t !== null);
-    if (times.length === 0) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(Math.min(...times));
+    this.armedAt = times.length === 0 ? null : Math.min(...times);
+    if (this.armedAt === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(this.armedAt);
   }
 }
