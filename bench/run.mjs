@@ -50,6 +50,21 @@ async function newSandbox(spec = {}) {
   return { ...created, kube };
 }
 
+/**
+ * Waits (at most a minute) until a new sandbox's add-ons are up — every kube-system pod Ready —
+ * so API figures measure a settled sandbox, not one whose control loop is still starting pods.
+ */
+async function settled(sb) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const pods = await (await sb.kube("GET", "/api/v1/namespaces/kube-system/pods")).json();
+    const ready = (p) => (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+    if (pods.items.length > 0 && pods.items.every(ready)) return sb;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`sandbox ${sb.id} did not settle within a minute`);
+}
+
 const configMap = (name, i = 0) => ({ metadata: { name, labels: { bench: "yes" } }, data: { index: String(i), payload: "x".repeat(200) } });
 
 /** POST /v1/sandboxes, one after another. */
@@ -66,7 +81,7 @@ async function sandboxCreate() {
 
 /** GET of one ConfigMap, one after another (served from the DO's memory). */
 async function getLatency() {
-  const sb = await newSandbox();
+  const sb = await settled(await newSandbox());
   await sb.kube("POST", "/api/v1/namespaces/default/configmaps", configMap("target"));
   const samples = [];
   for (let i = 0; i < 500; i++) {
@@ -81,7 +96,7 @@ async function getLatency() {
 
 /** 16 clients creating ConfigMaps in one sandbox as fast as they can. */
 async function createThroughput() {
-  const sb = await newSandbox();
+  const sb = await settled(await newSandbox());
   const total = 4000;
   const clients = 16;
   let next = 0;
@@ -112,7 +127,7 @@ async function createThroughput() {
 
 /** Time from sending a write to its event arriving at a watcher, both measured by this client. */
 async function watchDelivery() {
-  const sb = await newSandbox();
+  const sb = await settled(await newSandbox());
   const list = await (await sb.kube("GET", "/api/v1/namespaces/default/configmaps")).json();
   const controller = new AbortController();
   const res = await fetch(`${sb.server}/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${list.metadata.resourceVersion}`, {
