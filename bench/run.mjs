@@ -180,6 +180,7 @@ async function coldStart(persistTo) {
     }),
   );
   const samples = [];
+  const firstRequest = [];
   for (let run = 0; run < 3; run++) {
     server.stop();
     await new Promise((r) => setTimeout(r, 500));
@@ -188,10 +189,13 @@ async function coldStart(persistTo) {
     const t = performance.now();
     const res = await sb.kube("GET", "/api/v1/namespaces/default/configmaps/cold-9999");
     await res.arrayBuffer();
-    samples.push(performance.now() - t);
+    firstRequest.push(performance.now() - t);
+    // The object's own load time: its alarm (node heartbeats) may have woken and loaded it before
+    // the request above, so the request alone can miss the load.
+    samples.push((await admin("GET", `/v1/sandboxes/${sb.id}/stats`)).loadMs);
   }
   await admin("DELETE", `/v1/sandboxes/${sb.id}`);
-  return { p50: median(samples), max: Math.max(...samples), n: samples.length, objects: 10_000 };
+  return { p50: median(samples), max: Math.max(...samples), firstRequestP50: median(firstRequest), n: samples.length, objects: 10_000 };
 }
 
 /** The floor of the harness itself: a Worker route that touches no Durable Object and no D1. */
@@ -245,7 +249,7 @@ const benchmarks = [
     show: (r) => `${Math.round(r.createsPerSecond)} creates/s, p50 ${round(r.p50)} ms, p99 ${round(r.p99)} ms, ${round(r.statementsPerWrite, 2)} D1 statements/write`,
   },
   { name: "write → watcher delivery", run: watchDelivery, floor: (r) => r.p99 <= 20, floorText: "p99 ≤ 20 ms", show: (r) => `p50 ${round(r.p50, 2)} ms, p99 ${round(r.p99, 2)} ms` },
-  { name: "cold start, 10,000 objects", run: null, floor: (r) => r.p50 <= 1000, floorText: "≤ 1 s", show: (r) => `${Math.round(r.p50)} ms (max ${Math.round(r.max)} ms)` },
+  { name: "cold start, 10,000 objects", run: null, floor: (r) => r.p50 <= 1000, floorText: "≤ 1 s", show: (r) => `${Math.round(r.p50)} ms to load (max ${Math.round(r.max)} ms); first request after the restart ${Math.round(r.firstRequestP50)} ms` },
 ];
 
 function summarize(runs) {

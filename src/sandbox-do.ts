@@ -30,6 +30,8 @@ export class SandboxCluster extends DurableObject<Env> {
   /** The alarm time this object last set (null: none known), and when it last read it back. */
   private armedAt: number | null = null;
   private alarmCheckedAt = 0;
+  /** Wall ms this object took to load its sandbox from D1 when it last started (null: not loaded; a fresh sandbox is built, not loaded). */
+  private loadMs: number | null = null;
   private sandbox: Promise<Sandbox | null> | null = null;
 
   /** Called once by the management plane after it recorded the sandbox: writes the fresh cluster. */
@@ -50,11 +52,11 @@ export class SandboxCluster extends DurableObject<Env> {
     await this.armAlarm(expiresAt, sandbox?.controlPlane.nextWakeAt() ?? null);
   }
 
-  /** Storage and watch figures of the sandbox (for operators and benchmarks). */
-  async stats(): Promise<SandboxStats | null> {
+  /** Storage and watch figures of the sandbox, and how long this object took to load it (for operators and benchmarks). */
+  async stats(): Promise<(SandboxStats & { loadMs: number | null }) | null> {
     const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
     const sandbox = id ? await this.open(id) : null;
-    return sandbox ? sandbox.stats() : null;
+    return sandbox ? { ...sandbox.stats(), loadMs: this.loadMs } : null;
   }
 
   /** The scheduler's last cycle for a pod: per-node filter verdicts and scores (null if none). */
@@ -175,8 +177,11 @@ export class SandboxCluster extends DurableObject<Env> {
 
   private open(id: string): Promise<Sandbox | null> {
     this.sandbox ??= (async () => {
+      const started = Date.now();
       const record = await new SandboxRecords(this.env.DB).get(id, Date.now());
-      return record ? this.assemble(record) : null;
+      const sandbox = record ? await this.assemble(record) : null;
+      this.loadMs = Date.now() - started;
+      return sandbox;
     })().catch((e) => {
       this.sandbox = null;
       throw e;

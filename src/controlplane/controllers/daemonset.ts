@@ -58,6 +58,8 @@ import {
   ownerKeysFor,
   selectorMatchesLabels,
   splitKey,
+  sameStatus,
+  writeWorkloadStatus,
 } from "./workloads";
 
 export const DAEMONSET_CONTROLLER = "daemonset-controller";
@@ -548,25 +550,8 @@ export function daemonSetReconciler(deps: DaemonSetDeps): Reconciler {
   }
 
   async function writeStatus(ds: KObject, status: DaemonSetStatus): Promise<void> {
-    const same = JSON.stringify(canonicalStatus(ds.status ?? {})) === JSON.stringify(canonicalStatus(status));
-    if (same) return;
-    await daemonSets
-      .patch(
-        ds.metadata.namespace!,
-        ds.metadata.name!,
-        (current) => {
-          const next: Record<string, unknown> = { ...status };
-          if (Array.isArray(current.status?.conditions) && current.status.conditions.length) next.conditions = current.status.conditions;
-          else delete next.conditions;
-          if (current.status?.collisionCount !== undefined) next.collisionCount = current.status.collisionCount;
-          current.status = next;
-          return current;
-        },
-        { user: deps.user, subresource: "status" },
-      )
-      .catch((e) => {
-        if (!isConflictOrNotFound(e)) throw e;
-      });
+    if (sameStatus(STATUS_FIELDS, ds.status ?? {}, status)) return;
+    await writeWorkloadStatus(daemonSets, ds, status, deps.user, ["collisionCount"]);
   }
 }
 
@@ -582,11 +567,3 @@ const STATUS_FIELDS = [
   "collisionCount",
   "conditions",
 ] as const;
-
-function canonicalStatus(s: Record<string, any>): unknown[] {
-  return STATUS_FIELDS.map((k) => {
-    const v = s[k];
-    if (k === "conditions") return Array.isArray(v) && v.length ? v : null;
-    return v === undefined || v === null || v === 0 ? null : v;
-  });
-}

@@ -36,6 +36,7 @@ import {
   createdMs,
   selectorMatchesLabels,
   splitKey,
+  writeWorkloadStatus,
 } from "./workloads";
 
 export const REPLICASET_CONTROLLER = "replicaset-controller";
@@ -291,21 +292,6 @@ export function replicaSetReconciler(deps: ReplicaSetDeps): Reconciler {
   }
 
   async function writeStatus(rs: KObject, status: ReplicaSetStatus): Promise<void> {
-    await replicaSets
-      .patch(
-        rs.metadata.namespace!,
-        rs.metadata.name!,
-        (current) => {
-          const next: Record<string, unknown> = { ...status };
-          if (Array.isArray(current.status?.conditions) && current.status.conditions.length) next.conditions = current.status.conditions;
-          else delete next.conditions;
-          current.status = next;
-          return current;
-        },
-        { user: deps.user, subresource: "status" },
-      )
-      .catch((e) => {
-        if (!isConflictOrNotFound(e)) throw e;
-      });
+    await writeWorkloadStatus(replicaSets, rs, status, deps.user);
   }
 }

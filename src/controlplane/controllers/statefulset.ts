@@ -79,6 +79,8 @@ import {
   newControllerRef,
   ownerKeysFor,
   splitKey,
+  sameStatus,
+  writeWorkloadStatus,
 } from "./workloads";
 
 export const STATEFULSET_CONTROLLER = "statefulset-controller";
@@ -353,14 +355,6 @@ const STATUS_FIELDS = [
   "conditions",
 ] as const;
 
-function canonicalStatus(s: Record<string, any>): unknown[] {
-  return STATUS_FIELDS.map((k) => {
-    const v = s[k];
-    if (k === "conditions") return Array.isArray(v) && v.length ? v : null;
-    return v === undefined || v === null || v === 0 || v === "" ? null : v;
-  });
-}
-
 // ---- event → key helpers ------------------------------------------------------------------------
 
 /** The StatefulSet controlling a pod (`namespace/name`), or null. */
@@ -633,23 +627,8 @@ export function statefulSetReconciler(deps: StatefulSetDeps): Reconciler {
   }
 
   async function writeStatus(set: KObject, status: StatefulSetStatus): Promise<void> {
-    if (JSON.stringify(canonicalStatus(set.status ?? {})) === JSON.stringify(canonicalStatus(status))) return;
-    await sets
-      .patch(
-        set.metadata.namespace!,
-        set.metadata.name!,
-        (current) => {
-          const next: Record<string, unknown> = { ...status };
-          if (Array.isArray(current.status?.conditions) && current.status.conditions.length) next.conditions = current.status.conditions;
-          else delete next.conditions;
-          current.status = next;
-          return current;
-        },
-        { user: deps.user, subresource: "status" },
-      )
-      .catch((e) => {
-        if (!isConflictOrNotFound(e)) throw e;
-      });
+    if (sameStatus(STATUS_FIELDS, set.status ?? {}, status)) return;
+    await writeWorkloadStatus(sets, set, status, deps.user);
   }
 }
 

@@ -195,3 +195,38 @@ export async function adoptAndRelease(
   }
   return owned;
 }
+
+/**
+ * Writes a workload's computed status through its status subresource, keeping the conditions the
+ * stored status has (and the `keep` fields); a conflict or a deleted object is left to the next pass.
+ */
+export async function writeWorkloadStatus(store: ResourceStore, obj: KObject, status: object, user: UserInfo, keep: readonly string[] = []): Promise<void> {
+  await store
+    .patch(
+      obj.metadata.namespace!,
+      obj.metadata.name!,
+      (current) => {
+        const next: Record<string, unknown> = { ...status };
+        if (Array.isArray(current.status?.conditions) && current.status.conditions.length) next.conditions = current.status.conditions;
+        else delete next.conditions;
+        for (const k of keep) if (current.status?.[k] !== undefined) next[k] = current.status[k];
+        current.status = next;
+        return current;
+      },
+      { user, subresource: "status" },
+    )
+    .catch((e) => {
+      if (!isConflictOrNotFound(e)) throw e;
+    });
+}
+
+/** Whether two statuses say the same in `fields` (absent, null, 0 and "" alike; no conditions as none). */
+export function sameStatus(fields: readonly string[], a: Record<string, any>, b: Record<string, any>): boolean {
+  const canonical = (s: Record<string, any>) =>
+    fields.map((k) => {
+      const v = s[k];
+      if (k === "conditions") return Array.isArray(v) && v.length ? v : null;
+      return v === undefined || v === null || v === 0 || v === "" ? null : v;
+    });
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
