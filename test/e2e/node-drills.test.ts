@@ -4,18 +4,9 @@
  * elsewhere, and the node recovers — with clock:advance instead of waiting.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, createSandbox, kubectl, kubectlBinary, type SandboxHandle } from "./support/sandbox";
+import { api, createSandbox, eventually, kubectl, kubectlBinary, type SandboxHandle } from "./support/sandbox";
 
 const binary = kubectlBinary("1.33");
-
-async function eventually<T>(read: () => T, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = read();
-    if (accept(value) || Date.now() - start > timeoutMs) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Pod {
   metadata: { name: string; deletionTimestamp?: string };

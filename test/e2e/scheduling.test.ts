@@ -4,19 +4,9 @@
  * the per-node verdicts are queryable, and removing a taint gets it scheduled.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, createSandbox, kubectl, kubectlBinary, type SandboxHandle } from "./support/sandbox";
+import { api, createSandbox, eventually, kubectl, kubectlBinary, type SandboxHandle } from "./support/sandbox";
 
 const binary = kubectlBinary("1.33");
-
-async function eventually<T>(read: () => T, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = read();
-    if (accept(value)) return value;
-    if (Date.now() - start > timeoutMs) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("scheduling with kubectl 1.33", () => {
   let sandbox: SandboxHandle;

@@ -4,18 +4,9 @@
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, createSandbox, kubectl, kubectlBackground, kubectlBinary, type SandboxHandle } from "./support/sandbox";
+import { api, createSandbox, eventually, kubectl, kubectlBackground, kubectlBinary, type SandboxHandle } from "./support/sandbox";
 
 const binary = kubectlBinary("1.33");
-
-async function eventually<T>(read: () => T, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = read();
-    if (accept(value) || Date.now() - start > timeoutMs) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("deployments with kubectl 1.33", () => {
   let sandbox: SandboxHandle;

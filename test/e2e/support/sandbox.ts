@@ -95,3 +95,13 @@ export function kubectlBackground(binary: string, sandbox: SandboxHandle, args: 
     },
   };
 }
+
+/** Reads until `accept` takes the value or `timeoutMs` passes; returns the last value read. */
+export async function eventually<T>(read: () => T, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = read();
+    if (accept(value) || Date.now() - start > timeoutMs) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
