@@ -54,6 +54,11 @@ export interface ControlPlaneOptions {
  * whenever the loop runs, but wake it only while it is observed, so an idle sandbox sets no alarm.
  */
 const BACKGROUND = new Set(["heartbeat"]);
+/**
+ * Reconciles run at once (never two of the same item): their writes share D1 group commits
+ * instead of each waiting a round trip for the one before.
+ */
+const RECONCILE_CONCURRENCY = 64;
 /** How long (real ms) after the last request a sandbox counts as observed. */
 export const OBSERVED_FOR_MS = 5 * 60_000;
 
@@ -74,7 +79,7 @@ export class ControlPlane {
 
   constructor(private readonly options: ControlPlaneOptions) {
     const onError = (failure: unknown) => console.error("controller failed", failure);
-    this.queue = new RuntimeQueue({ clock: options.clock, onError });
+    this.queue = new RuntimeQueue({ clock: options.clock, onError, concurrency: RECONCILE_CONCURRENCY });
     this.background = new RuntimeQueue({ clock: options.clock, onError });
     const { registry, user, clock } = options;
     this.staticPods = options.staticPods ?? new StaticPodManifests();

@@ -115,8 +115,8 @@ interface Correlator {
   aggregates: LruMap<AggregateRecord>;
   observations: LruMap<Observation>;
   spam: LruMap<TokenBucket>;
-  /** The end of the recording chain (never rejects). */
-  tail: Promise<void>;
+  /** Per Event name, the end of its chain of writes (never rejects): a repeat waits for the create. */
+  writing: Map<string, Promise<void>>;
 }
 
 const correlators = new WeakMap<Registry, Correlator>();
@@ -124,7 +124,7 @@ const correlators = new WeakMap<Registry, Correlator>();
 function correlatorOf(registry: Registry): Correlator {
   let c = correlators.get(registry);
   if (!c) {
-    c = { aggregates: new LruMap(EVENT_CACHE_SIZE), observations: new LruMap(EVENT_CACHE_SIZE), spam: new LruMap(EVENT_CACHE_SIZE), tail: Promise.resolve() };
+    c = { aggregates: new LruMap(EVENT_CACHE_SIZE), observations: new LruMap(EVENT_CACHE_SIZE), spam: new LruMap(EVENT_CACHE_SIZE), writing: new Map() };
     correlators.set(registry, c);
   }
   return c;
@@ -242,7 +242,10 @@ async function write(registry: Registry, user: UserInfo, c: Correlator, event: K
     }
   }
   written ??= await events.create(namespace, event, { user });
-  c.observations.set(eventKey(written), { name: written.metadata.name!, count: written.count, firstTimestamp: written.firstTimestamp });
+  // A repeat counted meanwhile (its write queued behind this one) keeps its higher count.
+  const key = eventKey(written);
+  const seen = c.observations.get(key);
+  if (!seen || seen.count <= written.count) c.observations.set(key, { name: written.metadata.name!, count: written.count, firstTimestamp: written.firstTimestamp });
 }
 
 /**
@@ -251,16 +254,22 @@ async function write(registry: Registry, user: UserInfo, c: Correlator, event: K
  */
 export function recordEvent(registry: Registry, user: UserInfo, nowMs: number, involved: KObject, spec: EventSpec): Promise<void> {
   const c = correlatorOf(registry);
-  const run = c.tail.then(async () => {
-    const result = correlate(c, newEvent(nowMs, involved, spec), nowMs);
-    if (result.skip) return;
+  const result = correlate(c, newEvent(nowMs, involved, spec), nowMs);
+  if (result.skip) return Promise.resolve();
+  // Writes of one Event follow each other (a count patch after its create); others run at once.
+  const name = `${result.event.metadata.namespace}/${result.event.metadata.name}`;
+  const run = (c.writing.get(name) ?? Promise.resolve()).then(async () => {
     try {
       await write(registry, user, c, result.event, result.patch);
     } catch (e) {
       if (!(e instanceof StatusError)) throw e;
     }
   });
-  c.tail = run.catch(() => {});
+  const done = run.catch(() => {});
+  c.writing.set(name, done);
+  void done.then(() => {
+    if (c.writing.get(name) === done) c.writing.delete(name);
+  });
   return run;
 }
 

@@ -218,17 +218,24 @@ export function replicaSetReconciler(deps: ReplicaSetDeps): Reconciler {
       if (diff < 0) {
         const template = podFromTemplate(rs);
         let failure: unknown = null;
-        for (let i = 0; i < Math.min(-diff, BURST_REPLICAS); i++) {
-          try {
-            const created = await pods.create(namespace, clone(template), { user: deps.user });
-            active.push(created);
-            await event(rs, "SuccessfulCreate", `Created pod: ${created.metadata.name}`);
-          } catch (e) {
-            failure = e;
-            const message = e instanceof Error ? e.message : String(e);
-            await event(rs, "FailedCreate", `Error creating: ${message}`, "Warning");
-            break;
+        // slowStartBatch: 1, 2, 4, … creates at once, stopping after a batch with a failure.
+        let remaining = Math.min(-diff, BURST_REPLICAS);
+        for (let batch = 1; remaining > 0 && !failure; batch *= 2) {
+          const size = Math.min(batch, remaining);
+          remaining -= size;
+          const results = await Promise.allSettled(Array.from({ length: size }, () => pods.create(namespace, clone(template), { user: deps.user })));
+          const recorded: Promise<void>[] = [];
+          for (const r of results) {
+            if (r.status === "fulfilled") {
+              active.push(r.value);
+              recorded.push(event(rs, "SuccessfulCreate", `Created pod: ${r.value.metadata.name}`));
+              continue;
+            }
+            failure = r.reason;
+            const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
+            recorded.push(event(rs, "FailedCreate", `Error creating: ${message}`, "Warning"));
           }
+          await Promise.all(recorded);
         }
         await setReplicaFailure(rs, failure);
       } else if (diff > 0) {

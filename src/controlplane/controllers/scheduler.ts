@@ -191,9 +191,16 @@ export function schedulerReconciler(deps: SchedulerDeps): Reconciler {
       nominator.forget(key);
       remember(key, { at, node: result.node, diagnostics: result.diagnostics });
       const binding: KObject = { apiVersion: "v1", kind: "Binding", metadata: { name, namespace }, target: { kind: "Node", name: result.node } };
+      // Assumed before binding, as upstream's scheduler cache does: cycles running meanwhile count it.
+      deps.cache.setPod({ ...pod, spec: { ...pod.spec, nodeName: result.node } });
       try {
-        const bound = await pods.patch(namespace, name, (p) => applyBinding(p, binding, new Date(deps.now())), { user: deps.user, subresource: "binding" });
-        deps.cache.setPod(bound); // assumed: the next cycle counts it before its watch event arrives
+        const bound = await pods.patch(namespace, name, (p) => applyBinding(p, binding, new Date(deps.now())), { user: deps.user, subresource: "binding" }).catch((e) => {
+          const current = getOrNull(pods, namespace, name); // not bound by us: the cache holds what is stored
+          if (current) deps.cache.setPod(current);
+          else deps.cache.removePod(key);
+          throw e;
+        });
+        deps.cache.setPod(bound);
         await recordEvent(deps.registry, deps.user, deps.now(), bound, {
           type: "Normal",
           reason: "Scheduled",

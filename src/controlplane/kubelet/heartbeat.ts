@@ -3,8 +3,11 @@
  * kubelet_node_status.go), keyed by node name.
  *
  * - A running kubelet renews its Lease `kube-node-lease/<node>` every 10 s (a quarter of the
- *   lease's 40 s duration) and posts node status: every condition's `lastHeartbeatTime` at least
- *   every 5 min (nodeStatusReportFrequency), and at once when a condition must change — after a
+ *   lease's 40 s duration) of wall-clock time, whatever the speed, so a Lease looks as fresh to
+ *   kubectl as on a real cluster without a fast sandbox rewriting every Lease every millisecond
+ *   (node health is judged only for stopped kubelets, see node-lifecycle.ts). It posts node
+ *   status: every condition's `lastHeartbeatTime` at least every 5 min
+ *   (nodeStatusReportFrequency), and at once when a condition must change — after a
  *   recovery the node controller's `Unknown` conditions go back to the kubelet's own (Ready `True`
  *   `KubeletReady`, with a `NodeReady` event "Node x status is now: NodeReady").
  * - A stopped kubelet ({@link isKubeletStopped}: the node carries {@link KUBELET_STOPPED}, set by
@@ -28,7 +31,7 @@ export const KUBELET_STOPPED = "sandkube.dev/kubelet-stopped";
 /** Upstream's renew interval: a quarter of the 40 s lease duration. */
 export const LEASE_RENEW_MS = 10_000;
 export const LEASE_DURATION_SECONDS = 40;
-/** Upstream's nodeStatusReportFrequency. */
+/** Upstream's nodeStatusReportFrequency (wall-clock, as the lease renewal). */
 export const NODE_STATUS_REPORT_MS = 5 * 60_000;
 
 export function isKubeletStopped(node: KObject): boolean {
@@ -61,10 +64,10 @@ export function kubeletConditions(node: KObject, time: string, report: boolean):
   });
 }
 
-export function heartbeatReconciler(deps: { registry: Registry; user: UserInfo; clock: KubeletClock }): Reconciler {
+export function heartbeatReconciler(deps: { registry: Registry; user: UserInfo; clock: KubeletClock & { readonly speed: number } }): Reconciler {
   const nodes = deps.registry.resource("", "nodes");
   const leases = deps.registry.resource("coordination.k8s.io", "leases");
-  /** Per node: the simulated instant of the last full status report. */
+  /** Per node: the wall-clock instant of the last full status report. */
   const reported = new Map<string, number>();
 
   return async (name) => {
@@ -75,7 +78,6 @@ export function heartbeatReconciler(deps: { registry: Registry; user: UserInfo; 
     }
     const { user } = deps;
     const now = deps.clock.now();
-    const simNow = deps.clock.simulatedNow();
     const lease = getOrNull(leases, "kube-node-lease", name);
     const renewTime = formatMicroTime(now);
     if (!lease) {
@@ -88,8 +90,8 @@ export function heartbeatReconciler(deps: { registry: Registry; user: UserInfo; 
       });
     }
 
-    if (!reported.has(name)) reported.set(name, simNow);
-    const due = simNow - reported.get(name)! >= NODE_STATUS_REPORT_MS;
+    if (!reported.has(name)) reported.set(name, now);
+    const due = now - reported.get(name)! >= NODE_STATUS_REPORT_MS;
     const conditions = kubeletConditions(node, formatTime(now), due);
     if (conditions) {
       const wasReady = node.status?.conditions?.find((c: any) => c.type === "Ready")?.status === "True";
@@ -99,11 +101,11 @@ export function heartbeatReconciler(deps: { registry: Registry; user: UserInfo; 
           if (!isConflictOrNotFound(e)) throw e;
           return null;
         });
-      reported.set(name, simNow);
+      reported.set(name, now);
       if (written && !wasReady) {
         await recordEvent(deps.registry, user, now, written, { type: "Normal", reason: "NodeReady", message: `Node ${name} status is now: NodeReady`, component: "kubelet", host: name });
       }
     }
-    return { requeueAfterMs: LEASE_RENEW_MS };
+    return { requeueAfterMs: LEASE_RENEW_MS * deps.clock.speed }; // simulated ms for 10 s of wall-clock time
   };
 }

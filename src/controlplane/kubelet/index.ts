@@ -123,7 +123,16 @@ export function kubeletReconciler(deps: KubeletDeps): Reconciler {
   const pods = deps.registry.resource("", "pods");
   const nodes = deps.registry.resource("", "nodes");
   const memory = new Map<string, PodMemory>();
-  const forget = (pod: KObject) => memory.delete(pod.metadata.uid ?? "");
+  /** Per node, pod IPs handed out whose status write has not landed yet (uid → IP): reconciles run concurrently. */
+  const allocating = new Map<string, Map<string, string>>();
+  const release = (nodeName: string | undefined, uid: string) => {
+    const ips = nodeName ? allocating.get(nodeName) : undefined;
+    if (ips?.delete(uid) && ips.size === 0) allocating.delete(nodeName!);
+  };
+  const forget = (pod: KObject) => {
+    memory.delete(pod.metadata.uid ?? "");
+    release(pod.spec?.nodeName, pod.metadata.uid ?? "");
+  };
   const ignoreGone = (e: unknown) => {
     if (e instanceof StatusError && (e.code === 404 || e.code === 409)) return null;
     throw e;
@@ -176,7 +185,12 @@ export function kubeletReconciler(deps: KubeletDeps): Reconciler {
         .podsOn(nodeName)
         .filter((p) => p.metadata.uid !== uid && p.status?.podIP)
         .map((p) => p.status.podIP as string);
+      for (const [other, ip] of allocating.get(nodeName) ?? []) if (other !== uid) used.push(ip);
       podIP = allocatePodIP(node.spec?.podCIDR, used);
+      if (podIP) {
+        if (!allocating.has(nodeName)) allocating.set(nodeName, new Map());
+        allocating.get(nodeName)!.set(uid, podIP);
+      }
     }
     const out = nextPodStatus({ pod, node, elapsedMs, sinceMs: mem.emittedUpTo, termination: mem.termination, now: deps.clock.now(), podIP });
     const written = await pods
@@ -195,6 +209,7 @@ export function kubeletReconciler(deps: KubeletDeps): Reconciler {
       forget(pod);
       return;
     }
+    if (written.status?.podIP) release(nodeName, uid); // now in the by-node index
     for (const e of out.events) {
       await recordEvent(deps.registry, deps.user, deps.clock.now(), written, { type: e.type, reason: e.reason, message: e.message, component: KUBELET_COMPONENT, host: nodeName });
     }
