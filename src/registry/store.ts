@@ -285,8 +285,12 @@ export class ResourceStore {
     const subresource = options.subresource ?? "";
     let next: KObject;
     if (subresource === "status") {
-      // Status writes change only status (upstream ResetObjectMetaForStatus).
+      // Status writes change only status (upstream ResetObjectMetaForStatus), and annotations for kinds whose status strategy allows it.
       next = { ...cloneJson(current), status: desired.status };
+      if (this.strategy.subresources?.status === "with-annotations") {
+        if (desired.metadata.annotations) next.metadata.annotations = desired.metadata.annotations;
+        else delete next.metadata.annotations;
+      }
     } else {
       next = desired;
       // The main resource cannot change status; internal subresources (binding) write both.

@@ -108,7 +108,8 @@ export interface KindDefinition {
   /** metadata.generation is 1 on create and increases whenever anything outside metadata and status changes. */
   tracksGeneration?: boolean;
   subresources?: {
-    status?: boolean;
+    /** A status subresource; `"with-annotations"`: status writes may change annotations too (upstream's Deployment status strategy). */
+    status?: boolean | "with-annotations";
     scale?: ScalePaths;
     /** Further subresources served by dedicated handlers (e.g. pods/binding), listed in discovery. */
     extra?: { name: string; group: string; version: string; kind: string; verbs: string[] }[];

@@ -254,6 +254,7 @@ describe("Deployment controller", () => {
     expect(w.events("ScalingReplicaSet")).toEqual([`Scaled up replica set ${rs.metadata.name} to 3`]);
     let d = w.deploys.get("default", "web");
     expect(d.metadata.annotations?.[REVISION]).toBe("1");
+    expect(d.metadata.generation).toBe(1); // the revision annotation is written through status, as upstream
     expect(d.status).toMatchObject({ replicas: 3, updatedReplicas: 3, unavailableReplicas: 3, observedGeneration: d.metadata.generation });
     expect(condition(d, "Available")).toMatchObject({ status: "False", reason: "MinimumReplicasUnavailable" });
     expect(condition(d, "Progressing")).toMatchObject({ status: "True" });

@@ -562,10 +562,11 @@ export function deploymentReconciler(deps: DeploymentDeps): Reconciler {
     const syncRevision = async () => {
       const rev = newRS ? newRS.metadata.annotations?.[REVISION] : undefined;
       if (rev && d!.metadata.annotations?.[REVISION] !== rev) {
+        // Through status, as upstream: an annotation change on the main resource would bump the generation.
         d = await deployments.patch(namespace, name, (c) => {
           c.metadata.annotations = { ...(c.metadata.annotations ?? {}), [REVISION]: rev };
           return c;
-        }, { user: deps.user });
+        }, { user: deps.user, subresource: "status" });
       }
       if (newRS && !progressing({ conditions: d!.status?.conditions ?? [] }) && typeof d!.spec?.progressDeadlineSeconds === "number") {
         const conds = setCondition(d!.status?.conditions ?? [], condition("Progressing", "True", "FoundNewReplicaSet", `Found new replica set "${newRS.metadata.name}"`, now));

@@ -150,7 +150,8 @@ export const deploymentStrategy: KindStrategy = {
   nameRule: "subdomain",
   tracksGeneration: true,
   subresources: {
-    status: true,
+    // The deployment controller sets its revision annotation through status, so the generation stays.
+    status: "with-annotations",
     scale: { specReplicas: "spec.replicas", statusReplicas: "status.replicas", labelSelector: "spec.selector" },
   },
   prepareForCreate,
