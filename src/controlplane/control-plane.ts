@@ -85,33 +85,35 @@ export class ControlPlane {
     this.staticPods = options.staticPods ?? new StaticPodManifests();
     this.staticPods.onChange = (node) => this.enqueue("staticpods", node);
     const podsOn = (node: string) => this.schedulerCache.podsOn(node);
+    /** What most controllers take: the registry, the identity they write with, and time. */
+    const base = { registry, user, now: () => clock.now(), speed: () => clock.speed };
     this.reconcilers = {
       namespace: async (name) => {
         const result = await finalizeNamespace(registry, name, user);
         return result === "waiting" ? { requeueAfterMs: NAMESPACE_RECHECK_MS } : undefined;
       },
-      scheduler: schedulerReconciler({ registry, user, now: () => options.clock.now(), diagnostics: this.schedulingDiagnostics, cache: this.schedulerCache }),
+      scheduler: schedulerReconciler({ ...base, diagnostics: this.schedulingDiagnostics, cache: this.schedulerCache }),
       kubelet: kubeletReconciler({ registry, user, clock, podsOn }),
-      replicaset: replicaSetReconciler({ registry, user, now: () => clock.now(), speed: () => clock.speed }),
-      deployment: deploymentReconciler({ registry, user, now: () => options.clock.now() }),
-      job: jobReconciler({ registry, user, now: () => options.clock.now() }),
-      cronjob: cronJobReconciler({ registry, user, now: () => clock.now(), simulatedNow: () => clock.simulatedNow() }),
-      daemonset: daemonSetReconciler({ registry, user, now: () => clock.now(), speed: () => clock.speed }),
-      statefulset: statefulSetReconciler({ registry, user, now: () => clock.now(), speed: () => clock.speed }),
-      volumebinder: volumeBinderReconciler({ registry, user, now: () => clock.now() }),
-      gc: garbageCollectorReconciler({ registry, user }),
-      endpoints: endpointsReconciler({ registry, user, now: () => clock.now() }),
-      endpointslice: endpointSliceReconciler({ registry, user, now: () => clock.now() }),
       heartbeat: heartbeatReconciler({ registry, user, clock }),
+      staticpods: staticPodReconciler({ registry, user, clock, podsOn, manifests: this.staticPods }),
+      replicaset: replicaSetReconciler(base),
+      deployment: deploymentReconciler(base),
+      job: jobReconciler(base),
+      cronjob: cronJobReconciler({ ...base, simulatedNow: () => clock.simulatedNow() }),
+      daemonset: daemonSetReconciler(base),
+      statefulset: statefulSetReconciler(base),
+      volumebinder: volumeBinderReconciler(base),
+      gc: garbageCollectorReconciler(base),
+      endpoints: endpointsReconciler(base),
+      endpointslice: endpointSliceReconciler(base),
       nodelifecycle: nodeLifecycleReconciler({ registry, user, clock, podsOn, graceMs: nodeMonitorGraceMs(options.kubernetesVersion) }),
       tainteviction: taintEvictionReconciler({ registry, user, clock, podsOn }),
       podgc: podGCReconciler({ registry, user, clock, podsOn }),
-      staticpods: staticPodReconciler({ registry, user, clock, podsOn, manifests: this.staticPods }),
-      serviceaccounts: serviceAccountReconciler({ registry, user }),
-      rootca: rootCAReconciler({ registry, user }),
-      eventttl: eventTTLReconciler({ registry, user, now: () => clock.now(), speed: () => clock.speed }),
-      disruption: disruptionReconciler({ registry, user, now: () => clock.now(), speed: () => clock.speed }),
-      staledisruption: staleDisruptionReconciler({ registry, user, now: () => clock.now(), speed: () => clock.speed }),
+      serviceaccounts: serviceAccountReconciler(base),
+      rootca: rootCAReconciler(base),
+      eventttl: eventTTLReconciler(base),
+      disruption: disruptionReconciler(base),
+      staledisruption: staleDisruptionReconciler(base),
     };
     this.watchNamespaces();
     this.watchScheduling();
