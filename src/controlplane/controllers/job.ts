@@ -10,10 +10,26 @@
  *   10 min) counted from the last failure since the last success.
  * - Counts `active` / `ready` / `terminating` / `succeeded` / `failed`, sets `startTime` (again on
  *   resume), `completedIndexes` for Indexed jobs, and `completionTime` on completion.
+ * - `podFailurePolicy`: each failed pod (phase Failed) is matched against the rules in order
+ *   ({@link matchPodFailurePolicy}: `onExitCodes` on the containers' and init containers' non-zero
+ *   terminated exit codes, or `onPodConditions`, e.g. `DisruptionTarget=True` after an eviction).
+ *   `FailJob` fails the Job with reason `PodFailurePolicy` and upstream's message, `Ignore` leaves
+ *   the failure out of `failed` (and so out of `backoffLimit`) and the pod is replaced, `Count` is
+ *   the default counting, `FailIndex` fails the pod's index.
+ * - `backoffLimitPerIndex` (Indexed): each replacement pod carries the index's failure counts in
+ *   `batch.kubernetes.io/job-index-failure-count` (and `…-ignored-failure-count`); a counted failure
+ *   of a pod whose count already reached the limit, or a `FailIndex` match, adds the index to
+ *   `status.failedIndexes`, and it is not retried. Replacements back off per index (the same
+ *   10 s doubling, from the index's failures). More than `maxFailedIndexes` failed indexes fail the
+ *   Job with `MaxFailedIndexesExceeded`; once every index has succeeded or failed and some failed,
+ *   it fails with `FailedIndexes`.
+ * - `podReplacementPolicy: Failed` (the default with a podFailurePolicy): a terminating pod (deleted,
+ *   not yet Failed) still holds its slot, and its index, until it is fully terminated.
  * - Finishing goes through upstream's interim conditions: `SuccessCriteriaMet` (reason
- *   `CompletionsReached`) or `FailureTarget` (`BackoffLimitExceeded` when `failed > backoffLimit`,
- *   `DeadlineExceeded` past `activeDeadlineSeconds`), active pods are deleted, and once none is
- *   terminating the terminal `Complete` / `Failed` condition (same reason and message) is added.
+ *   `CompletionsReached`) or `FailureTarget` (`PodFailurePolicy`, then `BackoffLimitExceeded` when
+ *   `failed > backoffLimit`, `DeadlineExceeded` past `activeDeadlineSeconds`, then the per-index
+ *   reasons), active pods are deleted, and once none is terminating the terminal `Complete` /
+ *   `Failed` condition (same reason and message) is added.
  * - `suspend: true` deletes the active pods and sets `Suspended=True` (`JobSuspended`); resuming
  *   flips it to False (`JobResumed`) and restarts `startTime`.
  * - `ttlSecondsAfterFinished`: the finished Job is deleted (propagation Background) that many
@@ -21,13 +37,15 @@
  *
  * Simplifications (documented departures from upstream):
  * - No `batch.kubernetes.io/job-tracking` pod finalizer: the counters are recounted from the pods
- *   that still exist and never decrease (`max(previous, now)`), so `uncountedTerminatedPods` is
- *   always `{}`. A terminated pod deleted before this controller saw it is not counted, and a pod
- *   deleted while running is not counted as failed.
+ *   that still exist and never decrease (`max(previous, now)`; `failedIndexes` only grows), so
+ *   `uncountedTerminatedPods` is always `{}`. A terminated pod deleted before this controller saw
+ *   it is not counted, and a pod deleted while running is not counted as failed (upstream counts it
+ *   under TerminatingOrFailed). Without the finalizer upstream delays to carry the index failure
+ *   count over, deleting an index's last failed pod before its replacement exists resets the count.
  * - For Indexed jobs `succeeded` is the number of completed indexes.
- * - No orphan adoption (job selectors are generated from the uid), no podFailurePolicy,
- *   backoffLimitPerIndex, successPolicy, managedBy or podReplacementPolicy=Failed (terminating
- *   pods are replaced at once, as the default TerminatingOrFailed).
+ * - Per-index backoff requeues for the earliest index still backing off even when other indexes
+ *   were created in the same pass (upstream waits for the next event).
+ * - No orphan adoption (job selectors are generated from the uid), successPolicy or managedBy.
  * - Status is computed after this pass's creates and deletes, so one reconcile reaches a fixed
  *   point and a second one writes nothing.
  *
@@ -47,6 +65,9 @@ import { clone, controllerOf, controllerOwnerKey, createdMs, getOrNull, isConfli
 export const JOB_CONTROLLER = "job-controller";
 export const COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index";
 export const COMPLETION_INDEX_ENV = "JOB_COMPLETION_INDEX";
+/** Counted and ignored (podFailurePolicy Ignore) failures of the pods before this one in its index. */
+export const INDEX_FAILURE_COUNT = "batch.kubernetes.io/job-index-failure-count";
+export const INDEX_IGNORED_FAILURE_COUNT = "batch.kubernetes.io/job-index-ignored-failure-count";
 /** Upstream's DefaultJobPodFailureBackOff and MaxJobPodFailureBackOff. */
 export const POD_FAILURE_BACKOFF_MS = 10_000;
 export const MAX_POD_FAILURE_BACKOFF_MS = 10 * 60_000;
@@ -57,6 +78,8 @@ export const MESSAGES = {
   completionsReached: "Reached expected number of succeeded pods",
   backoffLimitExceeded: "Job has reached the specified backoff limit",
   deadlineExceeded: "Job was active longer than specified deadline",
+  maxFailedIndexesExceeded: "Job has exceeded the specified maximal number of failed indexes",
+  failedIndexes: "Job has failed indexes",
   suspended: "Job suspended",
   resumed: "Job resumed",
 };
@@ -111,6 +134,16 @@ export function completionIndex(pod: KObject): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
+/** The valid completion indexes of some pods. */
+function indexesOf(pods: readonly KObject[]): Set<number> {
+  const out = new Set<number>();
+  for (const p of pods) {
+    const ix = completionIndex(p);
+    if (ix !== null) out.add(ix);
+  }
+  return out;
+}
+
 /** Parses a `completedIndexes` string (`1,3-5,7`) into a sorted set of indexes below `completions`. */
 export function parseIndexes(s: string | undefined, completions: number): Set<number> {
   const out = new Set<number>();
@@ -124,14 +157,14 @@ export function parseIndexes(s: string | undefined, completions: number): Set<nu
   return out;
 }
 
-/** Formats indexes as upstream's compressed intervals: `0-2,5,7-8`. */
+/** Formats indexes as upstream's compressed intervals: runs of three or more as `0-2`, pairs as `7,8` (`0-2,5,7,8`). */
 export function formatIndexes(indexes: Iterable<number>): string {
   const sorted = [...new Set(indexes)].sort((a, b) => a - b);
   const parts: string[] = [];
   for (let i = 0; i < sorted.length; ) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
-    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}${j === i + 1 ? "," : "-"}${sorted[j]}`);
     i = j + 1;
   }
   return parts.join(",");
@@ -163,12 +196,159 @@ export function podCreationBackoffUntil(pods: readonly KObject[]): number | null
   for (const p of pods) if (p.status?.phase === "Succeeded") lastSuccess = Math.max(lastSuccess, podFinishedMs(p));
   const failures = pods.filter((p) => p.status?.phase === "Failed").map(podFinishedMs).filter((t) => t > lastSuccess);
   if (!failures.length) return null;
-  const delay = Math.min(MAX_POD_FAILURE_BACKOFF_MS, POD_FAILURE_BACKOFF_MS * 2 ** Math.min(failures.length - 1, 30));
-  return Math.max(...failures) + delay;
+  return Math.max(...failures) + failureBackoffMs(failures.length);
 }
 
-/** The pod a Job creates (GetPodFromTemplate + the Indexed additions). */
-export function podFromJobTemplate(job: KObject, index: number | null): KObject {
+/** The delay before the next pod after `failures` consecutive failures (≥ 1): 10 s · 2^(failures−1), capped at 10 min. */
+export function failureBackoffMs(failures: number): number {
+  return Math.min(MAX_POD_FAILURE_BACKOFF_MS, POD_FAILURE_BACKOFF_MS * 2 ** Math.min(Math.max(failures, 1) - 1, 30));
+}
+
+// ---- podFailurePolicy and backoffLimitPerIndex ---------------------------------------------------
+
+export type PodFailureAction = "FailJob" | "FailIndex" | "Ignore" | "Count";
+
+export interface PodFailureMatch {
+  /** The action of the first matching rule, or null when no rule (or no policy) matched. */
+  action: PodFailureAction | null;
+  /** Whether the failure counts towards `failed` and the limits (false only for Ignore). */
+  countFailed: boolean;
+  /** The Job's failure message for a FailJob match, else null. */
+  failJobMessage: string | null;
+}
+
+type Rec = Record<string, any>;
+const isRecord = (v: unknown): v is Rec => typeof v === "object" && v !== null && !Array.isArray(v);
+const asList = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+
+/** The first terminated container (containers, then init containers) with a non-zero exit code matching the requirement. */
+function matchExitCodes(pod: KObject, requirement: Rec): { name: string; exitCode: number } | null {
+  const values: unknown[] = asList(requirement.values);
+  for (const list of [pod.status?.containerStatuses, pod.status?.initContainerStatuses]) {
+    for (const cs of asList(list)) {
+      const exitCode = cs?.state?.terminated?.exitCode;
+      if (typeof exitCode !== "number" || exitCode === 0) continue;
+      if (typeof requirement.containerName === "string" && requirement.containerName !== cs.name) continue;
+      const listed = values.includes(exitCode);
+      if ((requirement.operator === "In" && listed) || (requirement.operator === "NotIn" && !listed)) return { name: cs.name, exitCode };
+    }
+  }
+  return null;
+}
+
+/** The pod's first condition matching one of the patterns (type and status). */
+function matchPodConditions(pod: KObject, patterns: unknown[]): { type: string } | null {
+  for (const c of asList(pod.status?.conditions)) {
+    if (patterns.some((p) => isRecord(p) && p.type === c?.type && p.status === c?.status)) return c;
+  }
+  return null;
+}
+
+/** Upstream's matchPodFailurePolicy: the first rule of `policy` that matches the failed `pod`. */
+export function matchPodFailurePolicy(policy: unknown, pod: KObject): PodFailureMatch {
+  const none: PodFailureMatch = { action: null, countFailed: true, failJobMessage: null };
+  if (!isRecord(policy)) return none;
+  const where = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  for (const [index, rule] of asList(policy.rules).entries()) {
+    if (!isRecord(rule)) continue;
+    let failJobMessage: string | null = null;
+    if (isRecord(rule.onExitCodes)) {
+      const c = matchExitCodes(pod, rule.onExitCodes);
+      if (!c) continue;
+      failJobMessage = `Container ${c.name} for pod ${where} failed with exit code ${c.exitCode} matching FailJob rule at index ${index}`;
+    } else if (Array.isArray(rule.onPodConditions)) {
+      const c = matchPodConditions(pod, rule.onPodConditions);
+      if (!c) continue;
+      failJobMessage = `Pod ${where} has condition ${c.type} matching FailJob rule at index ${index}`;
+    } else continue;
+    switch (rule.action) {
+      case "FailJob":
+        return { action: "FailJob", countFailed: true, failJobMessage };
+      case "Ignore":
+        return { action: "Ignore", countFailed: false, failJobMessage: null };
+      case "FailIndex":
+      case "Count":
+        return { action: rule.action, countFailed: true, failJobMessage: null };
+    }
+  }
+  return none;
+}
+
+/** The FailJob message of the earliest failed pod that matches a FailJob rule, or null. */
+export function failJobMessage(policy: unknown, pods: readonly KObject[]): string | null {
+  if (!isRecord(policy)) return null;
+  const failed = pods.filter((p) => p.status?.phase === "Failed").sort((a, b) => podFinishedMs(a) - podFinishedMs(b));
+  for (const p of failed) {
+    const m = matchPodFailurePolicy(policy, p).failJobMessage;
+    if (m !== null) return m;
+  }
+  return null;
+}
+
+/** An index-failure-count annotation: a non-negative int32, 0 when missing or invalid. */
+function countAnnotation(pod: KObject, key: string): number {
+  const v = pod.metadata.annotations?.[key];
+  if (typeof v !== "string" || !/^\d+$/.test(v)) return 0;
+  const n = Number(v);
+  return n <= 2 ** 31 - 1 ? n : 0;
+}
+
+export interface IndexFailureCounts {
+  counted: number;
+  ignored: number;
+}
+
+/** The failure counts a pod carries for its index (the failures before it). */
+export function indexFailureCounts(pod: KObject): IndexFailureCounts {
+  return { counted: countAnnotation(pod, INDEX_FAILURE_COUNT), ignored: countAnnotation(pod, INDEX_IGNORED_FAILURE_COUNT) };
+}
+
+/** The counts for the pod replacing `replaced` in its index (zero for an index's first pod). */
+export function replacementFailureCounts(job: KObject, replaced: KObject | null | undefined): IndexFailureCounts {
+  if (!replaced) return { counted: 0, ignored: 0 };
+  const { counted, ignored } = indexFailureCounts(replaced);
+  return matchPodFailurePolicy(job.spec?.podFailurePolicy, replaced).countFailed ? { counted: counted + 1, ignored } : { counted, ignored: ignored + 1 };
+}
+
+/** Whether a pod's failure fails its index (backoffLimitPerIndex): a FailIndex match, or a counted failure with the index's limit already reached. */
+export function isIndexFailed(job: KObject, pod: KObject): boolean {
+  if (pod.status?.phase !== "Failed") return false;
+  const m = matchPodFailurePolicy(job.spec?.podFailurePolicy, pod);
+  if (m.action === "FailIndex") return true;
+  return m.countFailed && indexFailureCounts(pod).counted >= (job.spec?.backoffLimitPerIndex ?? 0);
+}
+
+/**
+ * The failed pod each retryable index is replacing: for every index below `completions` not in
+ * `settled` (succeeded, failed or active), its failed pod with the most failures, latest finished.
+ */
+export function lastFailedPodPerIndex(pods: readonly KObject[], completions: number, settled: ReadonlySet<number>): Map<number, KObject> {
+  const out = new Map<number, KObject>();
+  const failures = (p: KObject) => {
+    const c = indexFailureCounts(p);
+    return c.counted + c.ignored;
+  };
+  for (const p of pods) {
+    if (p.status?.phase !== "Failed") continue;
+    const ix = completionIndex(p);
+    if (ix === null || ix >= completions || settled.has(ix)) continue;
+    const best = out.get(ix);
+    if (!best || failures(p) > failures(best) || (failures(p) === failures(best) && podFinishedMs(p) >= podFinishedMs(best))) out.set(ix, p);
+  }
+  return out;
+}
+
+/** When a replacement for an index whose last failed pod is `lastFailed` may be created (upstream's per-index backoff). */
+export function indexBackoffUntil(lastFailed: KObject): number {
+  const c = indexFailureCounts(lastFailed);
+  return podFinishedMs(lastFailed) + failureBackoffMs(c.counted + c.ignored + 1);
+}
+
+/**
+ * The pod a Job creates (GetPodFromTemplate + the Indexed additions). With backoffLimitPerIndex the
+ * pod carries its index's failure counts, one more than those of `replaced` (the index's last failed pod).
+ */
+export function podFromJobTemplate(job: KObject, index: number | null, replaced?: KObject | null): KObject {
   const template = job.spec?.template ?? {};
   const meta = template.metadata ?? {};
   const pod: KObject = {
@@ -187,6 +367,11 @@ export function podFromJobTemplate(job: KObject, index: number | null): KObject 
   if (index !== null) {
     pod.metadata.annotations = { ...pod.metadata.annotations, [COMPLETION_INDEX]: String(index) };
     pod.metadata.labels = { ...pod.metadata.labels, [COMPLETION_INDEX]: String(index) };
+    if (typeof job.spec?.backoffLimitPerIndex === "number") {
+      const counts = replacementFailureCounts(job, replaced);
+      pod.metadata.annotations[INDEX_FAILURE_COUNT] = String(counts.counted);
+      if (counts.ignored > 0) pod.metadata.annotations[INDEX_IGNORED_FAILURE_COUNT] = String(counts.ignored);
+    }
     for (const list of [pod.spec.initContainers, pod.spec.containers]) {
       for (const c of list ?? []) {
         if ((c.env ?? []).some((e: { name: string }) => e.name === COMPLETION_INDEX_ENV)) continue;
@@ -229,11 +414,12 @@ export function jobReconciler(deps: JobDeps): Reconciler {
     }
   }
 
-  /** Creates pods (one per entry: an index, or null for NonIndexed); false once a create failed. */
-  async function createPods(job: KObject, indexes: (number | null)[]): Promise<boolean> {
+  /** Creates pods (one per entry: an index, or null for NonIndexed; `replacing` maps an index to its last failed pod); false once a create failed. */
+  async function createPods(job: KObject, indexes: (number | null)[], replacing?: ReadonlyMap<number, KObject>): Promise<boolean> {
     for (const index of indexes.slice(0, MAX_POD_CREATE_DELETE_PER_SYNC)) {
       try {
-        const created = await pods.create(job.metadata.namespace!, podFromJobTemplate(job, index), { user: deps.user });
+        const pod = podFromJobTemplate(job, index, index === null ? null : replacing?.get(index));
+        const created = await pods.create(job.metadata.namespace!, pod, { user: deps.user });
         await event(job, "SuccessfulCreate", `Created pod: ${created.metadata.name}`);
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
@@ -278,6 +464,10 @@ export function jobReconciler(deps: JobDeps): Reconciler {
     const parallelism: number = typeof spec.parallelism === "number" ? spec.parallelism : 1;
     const backoffLimit: number = typeof spec.backoffLimit === "number" ? spec.backoffLimit : 6;
     const suspended = spec.suspend === true;
+    const policy = spec.podFailurePolicy;
+    const perIndex = indexed && typeof spec.backoffLimitPerIndex === "number";
+    // A terminating pod keeps its slot (and index) until it is Failed.
+    const onlyReplaceFailed = spec.podReplacementPolicy === "Failed" || isRecord(policy);
     const prev = job.status ?? {};
     let conditions: JobCondition[] = clone(prev.conditions ?? []);
     let startTime: string | undefined = prev.startTime;
@@ -296,12 +486,21 @@ export function jobReconciler(deps: JobDeps): Reconciler {
           if (ix !== null && ix < (completions ?? 0)) completed.add(ix);
         }
       }
+      const failedPods = owned.filter((p) => p.status?.phase === "Failed");
+      const failedIndexes = perIndex ? parseIndexes(prev.failedIndexes, completions ?? 0) : new Set<number>();
+      if (perIndex) {
+        for (const p of failedPods) {
+          const ix = completionIndex(p);
+          if (ix !== null && ix < (completions ?? 0) && isIndexFailed(job, p)) failedIndexes.add(ix);
+        }
+      }
       return {
         active: owned.filter(isPodActive),
-        terminating: owned.filter((p) => p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed").length,
+        terminating: owned.filter((p) => p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed"),
         succeeded: indexed ? completed.size : Math.max(prev.succeeded ?? 0, succeededPods.length),
-        failed: Math.max(prev.failed ?? 0, owned.filter((p) => p.status?.phase === "Failed").length),
+        failed: Math.max(prev.failed ?? 0, failedPods.filter((p) => matchPodFailurePolicy(policy, p).countFailed).length),
         completed,
+        failedIndexes,
       };
     };
     let c = counts();
@@ -309,16 +508,27 @@ export function jobReconciler(deps: JobDeps): Reconciler {
     const resuming = !suspended && isTrue(job, "Suspended");
     if (!suspended && (!startTime || resuming)) startTime = formatTime(now);
 
-    // The finishing condition: an interim one already set, else failure, else success.
+    // The finishing condition: an interim one already set, else failure (a FailJob match, backoffLimit,
+    // activeDeadlineSeconds, then the failed indexes), else success.
     let finishing: JobCondition | null = null;
     const interim = conditions.find((x) => (x.type === "FailureTarget" || x.type === "SuccessCriteriaMet") && x.status === "True");
+    const failJob = interim ? null : failJobMessage(policy, owned);
     if (interim) finishing = interim;
+    else if (failJob !== null) finishing = newCondition("FailureTarget", "True", "PodFailurePolicy", failJob, now);
     else if (c.failed > backoffLimit) {
       finishing = newCondition("FailureTarget", "True", "BackoffLimitExceeded", MESSAGES.backoffLimitExceeded, now);
     } else if (!suspended && typeof spec.activeDeadlineSeconds === "number" && startTime) {
       const deadline = Date.parse(startTime) + spec.activeDeadlineSeconds * 1000;
       if (now >= deadline) finishing = newCondition("FailureTarget", "True", "DeadlineExceeded", MESSAGES.deadlineExceeded, now);
       else requeueIn(deadline - now);
+    }
+    if (!finishing && perIndex) {
+      const failedIndexes = c.failedIndexes.size;
+      if (typeof spec.maxFailedIndexes === "number" && failedIndexes > spec.maxFailedIndexes) {
+        finishing = newCondition("FailureTarget", "True", "MaxFailedIndexesExceeded", MESSAGES.maxFailedIndexesExceeded, now);
+      } else if (failedIndexes > 0 && failedIndexes + c.succeeded >= (completions ?? 0)) {
+        finishing = newCondition("FailureTarget", "True", "FailedIndexes", MESSAGES.failedIndexes, now);
+      }
     }
     if (!finishing) {
       const done = completions === null ? c.succeeded > 0 && c.active.length === 0 : c.succeeded >= completions;
@@ -332,7 +542,7 @@ export function jobReconciler(deps: JobDeps): Reconciler {
       for (const p of c.active) await deletePod(job, p);
       owned = ownedPods(job);
       c = counts();
-      if (c.terminating === 0 && c.active.length === 0) {
+      if (c.terminating.length === 0 && c.active.length === 0) {
         finishedNow = newCondition(finishing.type === "FailureTarget" ? "Failed" : "Complete", "True", finishing.reason!, finishing.message!, now);
         conditions = setCondition(conditions, finishedNow);
         if (finishedNow.type === "Complete") completionTime = formatTime(now);
@@ -353,6 +563,7 @@ export function jobReconciler(deps: JobDeps): Reconciler {
       const wantActive = completions === null ? (c.succeeded > 0 ? c.active.length : parallelism) : Math.max(0, Math.min(parallelism, completions - c.succeeded));
       const backoffUntil = podCreationBackoffUntil(owned);
       const mayCreate = backoffUntil === null || now >= backoffUntil;
+      const holdingSlots = onlyReplaceFailed ? c.terminating : [];
       if (indexed) {
         const n = completions ?? 0;
         const seen = new Set<number>();
@@ -366,19 +577,31 @@ export function jobReconciler(deps: JobDeps): Reconciler {
         if (keep.length > wantActive) excess.push(...[...keep].sort(compareForDeletion).slice(0, keep.length - wantActive));
         keep = keep.filter((p) => !excess.includes(p));
         for (const p of excess.slice(0, MAX_POD_CREATE_DELETE_PER_SYNC)) await deletePod(job, p);
-        const missing = wantActive - keep.length;
+        const missing = wantActive - keep.length - holdingSlots.length;
         if (missing > 0) {
-          const active = new Set(keep.map(completionIndex));
+          const settled = new Set([...c.completed, ...c.failedIndexes, ...indexesOf(keep)]);
+          const notPending = new Set([...settled, ...indexesOf(holdingSlots)]);
           const pending: number[] = [];
-          for (let i = 0; i < n && pending.length < missing; i++) if (!c.completed.has(i) && !active.has(i)) pending.push(i);
-          if (pending.length && mayCreate) await createPods(job, pending);
+          for (let i = 0; i < n && pending.length < missing; i++) if (!notPending.has(i)) pending.push(i);
+          if (perIndex) {
+            const replacing = lastFailedPodPerIndex(owned, n, settled);
+            const ready: number[] = [];
+            for (const ix of pending) {
+              const last = replacing.get(ix);
+              const until = last ? indexBackoffUntil(last) : now;
+              if (now >= until) ready.push(ix);
+              else requeueIn(until - now);
+            }
+            if (ready.length) await createPods(job, ready, replacing);
+          } else if (pending.length && mayCreate) await createPods(job, pending);
           else if (pending.length) requeueIn(backoffUntil! - now);
         }
       } else {
-        const diff = c.active.length - wantActive;
-        if (diff > 0) for (const p of [...c.active].sort(compareForDeletion).slice(0, Math.min(diff, MAX_POD_CREATE_DELETE_PER_SYNC))) await deletePod(job, p);
-        else if (diff < 0 && mayCreate) await createPods(job, Array.from({ length: -diff }, () => null));
-        else if (diff < 0) requeueIn(backoffUntil! - now);
+        const surplus = c.active.length - wantActive;
+        const missing = wantActive - c.active.length - holdingSlots.length;
+        if (surplus > 0) for (const p of [...c.active].sort(compareForDeletion).slice(0, Math.min(surplus, MAX_POD_CREATE_DELETE_PER_SYNC))) await deletePod(job, p);
+        else if (missing > 0 && mayCreate) await createPods(job, Array.from({ length: missing }, () => null));
+        else if (missing > 0) requeueIn(backoffUntil! - now);
       }
       owned = ownedPods(job);
       c = counts();
@@ -392,7 +615,8 @@ export function jobReconciler(deps: JobDeps): Reconciler {
     if (c.succeeded) status.succeeded = c.succeeded;
     if (c.failed) status.failed = c.failed;
     if (indexed && c.completed.size) status.completedIndexes = formatIndexes(c.completed);
-    status.terminating = c.terminating;
+    if (perIndex) status.failedIndexes = formatIndexes(c.failedIndexes);
+    status.terminating = c.terminating.length;
     status.uncountedTerminatedPods = {};
     status.ready = c.active.filter(isPodReady).length;
 
