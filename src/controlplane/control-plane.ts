@@ -50,10 +50,11 @@ export interface ControlPlaneOptions {
 }
 
 /**
- * Controllers whose work only matters while somebody uses the sandbox (node heartbeats): they run
- * whenever the loop runs, but wake it only while it is observed, so an idle sandbox sets no alarm.
+ * Controllers whose work only matters while somebody uses the sandbox (node heartbeats, event
+ * expiry): they run whenever the loop runs, but wake it only while it is observed, so an idle
+ * sandbox sets no alarm. (An Event past its hour is deleted when the sandbox is next used.)
  */
-const BACKGROUND = new Set(["heartbeat"]);
+const BACKGROUND = new Set(["heartbeat", "eventttl"]);
 /**
  * Reconciles run at once (never two of the same item): their writes share D1 group commits
  * instead of each waiting a round trip for the one before.
