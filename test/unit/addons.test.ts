@@ -11,7 +11,7 @@ import { defaultNodePools, parseSandboxSpec, SpecError, type SandboxSpec } from 
 import { selectEverything } from "../../src/registry/selection";
 import { createMemoryBackend } from "../../src/storage/memory";
 import type { KObject } from "../../src/registry/types";
-import { accept, cluster, T0, testClock, testIds } from "./support/cluster";
+import { accept, cluster, T0, testClock, testIds, runLoop } from "./support/cluster";
 
 /** A bootstrapped sandbox whose control loop the test drives (as test/unit/control-loop.test.ts). */
 async function sandboxWith(spec: Partial<SandboxSpec> = {}) {
@@ -21,7 +21,6 @@ async function sandboxWith(spec: Partial<SandboxSpec> = {}) {
   const sandbox = new Sandbox(record, { backend: createMemoryBackend({}), clock, ids: testIds(), authenticate: async () => null, wake: () => {} });
   await sandbox.bootstrap();
   const registry = sandbox.registry;
-  const cp = sandbox.controlPlane;
   return {
     registry,
     list: (group: string, resource: string, ns = "kube-system") => registry.resource(group, resource).list(ns, { selection: selectEverything }).items,
@@ -35,20 +34,7 @@ async function sandboxWith(spec: Partial<SandboxSpec> = {}) {
         .map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}@${o.metadata.resourceVersion}`)
         .sort(),
     /** Lets `horizonMs` of time pass, running the loop whenever it asks to be woken. */
-    async run(horizonMs = 60_000) {
-      const until = clock.now() + horizonMs;
-      for (let i = 0; i < 10_000; i++) {
-        const r = await cp.runDue();
-        if (r.exhausted) continue;
-        const next = cp.nextWakeAt();
-        if (next === null || next > until) {
-          clock.set(until);
-          return;
-        }
-        if (next > clock.now()) clock.set(next);
-      }
-      throw new Error("control loop did not go idle");
-    },
+    run: (horizonMs = 60_000) => runLoop(sandbox, clock, horizonMs),
   };
 }
 

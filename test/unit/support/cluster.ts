@@ -372,3 +372,23 @@ export async function quietSandbox() {
   await sandbox.bootstrap();
   return { clock, sandbox, registry: sandbox.registry };
 }
+
+/**
+ * Lets `horizonMs` of (test-clock) time pass for a sandbox whose loop is driven by hand: runs
+ * the loop whenever it asks to be woken, moving the clock to each wake-up, then to the horizon.
+ */
+export async function runLoop(sandbox: Sandbox, clock: ReturnType<typeof testClock>, horizonMs = 60_000): Promise<void> {
+  const cp = sandbox.controlPlane;
+  const until = clock.now() + horizonMs;
+  for (let i = 0; i < 10_000; i++) {
+    const r = await cp.runDue();
+    if (r.exhausted) continue;
+    const next = cp.nextWakeAt();
+    if (next === null || next > until) {
+      clock.set(until);
+      return;
+    }
+    if (next > clock.now()) clock.set(next);
+  }
+  throw new Error("control loop did not go idle");
+}
