@@ -4,7 +4,7 @@
  * annotations, selectors, merge patches, optimistic concurrency, delete and watch.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSandbox, kubectl, kubectlBackground, kubectlBinary, type SandboxHandle } from "./support/sandbox";
+import { createSandbox, kubectl, kubectlBackground, kubectlBinary, kubectlCommands, type SandboxHandle } from "./support/sandbox";
 
 const versions = ["1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"];
 const required = ["1.27", "1.32", "1.33"];
@@ -14,13 +14,7 @@ for (const version of versions) {
   const missingOptional = !binary && !required.includes(version);
   describe.skipIf(missingOptional)(`kubectl ${version}`, () => {
     let sandbox: SandboxHandle;
-    const run = (...args: string[]) => kubectl(binary!, sandbox, args);
-    const ok = (...args: string[]) => {
-      const r = run(...args);
-      expect(r.stderr, `kubectl ${args.join(" ")}`).toBe("");
-      expect(r.code, `kubectl ${args.join(" ")}: ${r.stderr}`).toBe(0);
-      return r.stdout;
-    };
+    const { run, ok } = kubectlCommands(binary, () => sandbox);
 
     beforeAll(async () => {
       if (!binary) throw new Error(`kubectl.${version} is required but missing beside the machine's kubectl`);

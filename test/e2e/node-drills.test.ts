@@ -4,7 +4,7 @@
  * elsewhere, and the node recovers — with clock:advance instead of waiting.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, createSandbox, eventually, kubectl, kubectlBinary, type SandboxHandle } from "./support/sandbox";
+import { api, createSandbox, eventually, kubectlBinary, kubectlCommands, type SandboxHandle } from "./support/sandbox";
 
 const binary = kubectlBinary("1.33");
 
@@ -16,13 +16,7 @@ interface Pod {
 
 describe("node drills with kubectl 1.33", () => {
   let sandbox: SandboxHandle;
-  const run = (...args: string[]) => kubectl(binary!, sandbox, args);
-  const ok = (...args: string[]) => {
-    const r = run(...args);
-    expect(r.stderr, `kubectl ${args.join(" ")}`).toBe("");
-    expect(r.code).toBe(0);
-    return r.stdout;
-  };
+  const { run, ok } = kubectlCommands(binary, () => sandbox);
   const pods = () => JSON.parse(ok("get", "pods", "-l", "app=web", "-o", "json")).items as Pod[];
   const nodeStatus = (name: string) => ok("get", "node", name, "--no-headers").split(/\s+/)[1];
   const drill = (path: string) => api(`/v1/sandboxes/${sandbox.id}/${path}`, { method: "POST" });

@@ -4,19 +4,13 @@
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, createSandbox, eventually, kubectl, kubectlBackground, kubectlBinary, type SandboxHandle } from "./support/sandbox";
+import { api, createSandbox, eventually, kubectl, kubectlBackground, kubectlBinary, kubectlCommands, type SandboxHandle } from "./support/sandbox";
 
 const binary = kubectlBinary("1.33");
 
 describe("deployments with kubectl 1.33", () => {
   let sandbox: SandboxHandle;
-  const run = (...args: string[]) => kubectl(binary!, sandbox, args);
-  const ok = (...args: string[]) => {
-    const r = run(...args);
-    expect(r.stderr, `kubectl ${args.join(" ")}`).toBe("");
-    expect(r.code).toBe(0);
-    return r.stdout;
-  };
+  const { run, ok } = kubectlCommands(binary, () => sandbox);
   const podsOf = (selector: string) =>
     JSON.parse(run("get", "pods", "-l", selector, "-o", "json").stdout).items as { metadata: { name: string; deletionTimestamp?: string }; spec: { nodeName?: string; containers: { image: string }[] }; status: { phase: string } }[];
 

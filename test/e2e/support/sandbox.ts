@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 
 export interface SandboxHandle {
   id: string;
@@ -104,4 +104,19 @@ export async function eventually<T>(read: () => T, accept: (value: T) => boolean
     if (accept(value) || Date.now() - start > timeoutMs) return value;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * `run` (any outcome) and `ok` (must succeed with nothing on stderr; returns stdout) for one
+ * kubectl binary against the sandbox `current()` returns (set in a beforeAll).
+ */
+export function kubectlCommands(binary: string | null, current: () => SandboxHandle) {
+  const run = (...args: string[]) => kubectl(binary!, current(), args);
+  const ok = (...args: string[]) => {
+    const r = run(...args);
+    expect(r.stderr, `kubectl ${args.join(" ")}`).toBe("");
+    expect(r.code, `kubectl ${args.join(" ")}: ${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
+  return { run, ok };
 }
