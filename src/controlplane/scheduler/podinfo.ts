@@ -300,19 +300,6 @@ export function buildSnapshot(nodes: KObject[], pods: KObject[], opts: SnapshotO
   };
 }
 
-/** A copy of `snapshot` with each node's pods replaced by `podsOf(node)`. */
-export function rebuildSnapshot(snapshot: Snapshot, podsOf: (ni: NodeInfo) => PodInfo[]): Snapshot {
-  const nodes: NodeInfo[] = [];
-  const byName = new Map<string, NodeInfo>();
-  for (const old of snapshot.nodes) {
-    const ni = newNodeInfo(old.node);
-    for (const p of podsOf(old)) addPodToNode(ni, p);
-    nodes.push(ni);
-    byName.set(ni.name, ni);
-  }
-  return { ...snapshot, nodes, byName };
-}
-
 /** The scheduler cache's AssumePod: count `pod` on `nodeName` for the next cycles of a batch. */
 export function assumePod(snapshot: Snapshot, pod: KObject, nodeName: string): void {
   const ni = snapshot.byName.get(nodeName);
