@@ -19,6 +19,7 @@ import { parseRequestInfo } from "./request-info";
 import { serveResource } from "./resource-handler";
 import { errors, StatusError, toResponse } from "./status";
 import { versionInfo } from "./version";
+import { serveVirtual, virtualDefinitions } from "./virtual";
 
 export interface ApiServerOptions {
   registry: Registry;
@@ -73,13 +74,14 @@ export class ApiServer {
     const url = new URL(request.url);
     const info = parseRequestInfo(request.method, path, url.searchParams);
     if (info.kind === "resource") {
-      return serveResource(info, request, {
+      const ctx = {
         registry: this.options.registry,
         clock: this.options.clock,
         user,
         openWatch: this.options.openWatch,
         speed: this.options.speed,
-      });
+      };
+      return (await serveVirtual(info, request, ctx)) ?? serveResource(info, request, ctx);
     }
     if (request.method !== "GET" && request.method !== "HEAD") throw errors.pathNotFound();
     return this.serveNonResource(request, path.replace(/\/+$/, "") || "/");
@@ -87,7 +89,7 @@ export class ApiServer {
 
   private serveNonResource(request: Request, path: string): Response {
     const { registry, kubernetesVersion } = this.options;
-    const kinds = registry.strategies;
+    const kinds = [...registry.strategies, ...virtualDefinitions];
     const accept = request.headers.get("accept");
     switch (path) {
       case "/version":

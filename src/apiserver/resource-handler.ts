@@ -20,6 +20,7 @@ import { watchResponse } from "./watch";
 import { applyBinding, validateBinding } from "../registry/kinds/pod";
 import { servePodLog } from "./pod-log";
 import { servePodEviction } from "./eviction";
+import { servePodStream } from "./exec";
 
 export interface ResourceContext {
   registry: Registry;
@@ -307,6 +308,7 @@ async function serveSubresource(store: ResourceStore, info: ResourceRequest, req
 
   if (sub === "log" && strategy.group === "" && strategy.resource === "pods") return servePodLog(store, info, request, ctx);
   if (sub === "eviction" && strategy.group === "" && strategy.resource === "pods" && verb === "create") return servePodEviction(store, info, request, ctx);
+  if ((sub === "exec" || sub === "attach") && strategy.group === "" && strategy.resource === "pods") return servePodStream(store, info, request, ctx);
 
   await request.body?.cancel();
   throw errors.pathNotFound();

@@ -133,6 +133,11 @@ export interface KindDefinition {
 }
 
 export interface KindStrategy extends KindDefinition {
+  /**
+   * The OpenAPI v3 schema of the kind's objects, when the kind brings its own (a custom resource:
+   * its CRD version's `openAPIV3Schema`). Built-in kinds leave it unset; src/schema describes them.
+   */
+  openApiSchema?: Record<string, unknown>;
   /** Defaulting and clearing of fields a client may not set on create (status, for kinds with a status subresource). */
   prepareForCreate?(obj: KObject, ctx: StrategyContext): FieldError[] | void;
   /** Same for update; `old` is the stored object (read-only). */
