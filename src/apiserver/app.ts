@@ -41,7 +41,7 @@ const json = (body: unknown, status = 200, headers: Record<string, string> = {})
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 
 export class ApiServer {
-  private openApiV3Cache: OpenApiV3 | null = null;
+  private openApiV3Cache: { generation: number; documents: OpenApiV3 } | null = null;
 
   constructor(private readonly options: ApiServerOptions) {}
 
@@ -139,7 +139,11 @@ export class ApiServer {
   }
 
   private openApiV3(): OpenApiV3 {
-    this.openApiV3Cache ??= buildOpenApiV3(this.options.registry.strategies, versionInfo(this.options.kubernetesVersion).gitVersion);
-    return this.openApiV3Cache;
+    const { registry } = this.options;
+    if (this.openApiV3Cache?.generation !== registry.generation) {
+      const documents = buildOpenApiV3(registry.strategies, versionInfo(this.options.kubernetesVersion).gitVersion);
+      this.openApiV3Cache = { generation: registry.generation, documents };
+    }
+    return this.openApiV3Cache.documents;
   }
 }

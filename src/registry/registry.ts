@@ -4,6 +4,8 @@ import type { KindStrategy } from "./types";
 /** Every served resource of a sandbox, by group/version/resource. */
 export class Registry {
   private readonly byResource = new Map<string, ResourceStore>();
+  /** Increases whenever the set of served kinds changes; caches of discovery and OpenAPI key on it. */
+  generation = 0;
 
   constructor(readonly strategies: readonly KindStrategy[], deps: RegistryDeps) {
     for (const strategy of strategies) {
