@@ -106,6 +106,12 @@ export class SandboxCluster extends DurableObject<Env> {
     return sandbox && sandbox.staticPods.remove(node, file);
   }
 
+  /** `history:compact`: the revision log is compacted at the current revision. Null for an unknown sandbox. */
+  async compactHistory(): Promise<{ compactedRevision: number } | null> {
+    const sandbox = await this.current();
+    return sandbox && sandbox.compactHistory();
+  }
+
   /** The sandbox this object holds, counted as in use (a management drill is use). */
   private async current(): Promise<Sandbox | null> {
     const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);

@@ -208,10 +208,17 @@ export function managementApp() {
   });
 
   // `POST /v1/sandboxes/{id}/clock:advance {"seconds": N}`: simulated time jumps forward N seconds.
+  // `POST /v1/sandboxes/{id}/history:compact`: the revision log is compacted at the current
+  // revision, so resuming a watch or list from an older resourceVersion gets 410 Expired.
   app.post("/sandboxes/:id/:action", async (c) => {
-    if (c.req.param("action") !== "clock:advance") return apiError(c, 404, "NotFound", `no route for POST ${new URL(c.req.url).pathname}`);
+    const action = c.req.param("action");
+    if (action !== "clock:advance" && action !== "history:compact") return apiError(c, 404, "NotFound", `no route for POST ${new URL(c.req.url).pathname}`);
     const record = await find(c);
     if (!record) return notFound(c);
+    if (action === "history:compact") {
+      const compacted = await stub(c.env, record.id).compactHistory();
+      return compacted ? c.json({ id: record.id, ...compacted }) : notFound(c);
+    }
     const body = await readJson(c);
     const seconds = (body as { seconds?: unknown } | undefined)?.seconds;
     if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_ADVANCE_SECONDS) {

@@ -136,6 +136,16 @@ export class Sandbox {
     await this.controlPlane.syncStaticPods();
   }
 
+  /**
+   * Compacts the revision log at the current revision, as etcd's compactor would: a later list or
+   * watch from an older resourceVersion gets 410 Expired; open watches go on undisturbed.
+   */
+  async compactHistory(): Promise<{ compactedRevision: number }> {
+    const revision = this.deps.backend.revision;
+    await this.deps.backend.compact(revision);
+    return { compactedRevision: revision };
+  }
+
   stats(): SandboxStats {
     const { backend } = this.deps;
     const persisted = this.deps.storageStats?.() ?? { commits: 0, statements: 0, writes: 0 };

@@ -63,11 +63,12 @@ export interface KubectlResult {
   stderr: string;
 }
 
-export function kubectl(binary: string, sandbox: SandboxHandle, args: string[], input?: string): KubectlResult {
+/** Runs kubectl to completion; `env` adds variables (e.g. KUBE_EDITOR) to its minimal environment. */
+export function kubectl(binary: string, sandbox: SandboxHandle, args: string[], input?: string, env: Record<string, string> = {}): KubectlResult {
   const result = spawnSync(binary, ["--kubeconfig", sandbox.kubeconfigPath, ...args], {
     encoding: "utf8",
     input,
-    env: { PATH: process.env.PATH, HOME: sandbox.home },
+    env: { PATH: process.env.PATH, HOME: sandbox.home, ...env },
     timeout: 60_000,
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
