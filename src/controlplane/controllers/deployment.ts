@@ -116,6 +116,8 @@ function withoutHash(template: unknown): unknown {
     delete t.metadata.labels[POD_TEMPLATE_HASH];
     if (Object.keys(t.metadata.labels).length === 0) delete t.metadata.labels;
   }
+  // Go's zero time: a `creationTimestamp: null` (kubectl's rollout undo sends one) equals an absent one.
+  if (t.metadata && t.metadata.creationTimestamp == null) delete t.metadata.creationTimestamp;
   if (t.metadata && Object.keys(t.metadata).length === 0) delete t.metadata;
   return t;
 }
