@@ -17,7 +17,7 @@ import { garbageCollectorReconciler, needsCollection, ownerKey, ownerKeysOf } fr
 import { deploymentKeyForPod, deploymentKeysForReplicaSet, deploymentReconciler } from "./controllers/deployment";
 import { cronJobKeyForJob, cronJobReconciler } from "./controllers/cronjob";
 import { disruptionKeysForPod, disruptionReconciler, staleDisruptionKeyForPod, staleDisruptionReconciler } from "./controllers/disruption";
-import { daemonSetKeysForPod, daemonSetReconciler } from "./controllers/daemonset";
+import { daemonSetKeysForPod, daemonSetKeysForRevision, daemonSetReconciler } from "./controllers/daemonset";
 import { endpointsReconciler, serviceKeysForPod } from "./controllers/endpoints";
 import { endpointSliceReconciler, serviceKeyForEndpointSlice } from "./controllers/endpointslice";
 import { jobKeyForPod, jobReconciler } from "./controllers/job";
@@ -33,6 +33,7 @@ import { finalizeNamespace } from "./namespace-finalizer";
 import { eventExpiresAtMs, eventTTLReconciler } from "./events";
 import { serviceAccountReconciler } from "./controllers/serviceaccounts";
 import { rootCAReconciler } from "./controllers/root-ca";
+import { conflictingCrdKeys, crdReconciler } from "./controllers/crd";
 import { SchedulerCache } from "./scheduler";
 import { alarmTimeFor, RuntimeQueue, type EnqueueOptions, type Reconciler, type RunResult } from "./runtime";
 
@@ -115,6 +116,7 @@ export class ControlPlane {
       eventttl: eventTTLReconciler(base),
       disruption: disruptionReconciler(base),
       staledisruption: staleDisruptionReconciler(base),
+      crd: crdReconciler(base),
     };
     this.watchNamespaces();
     this.watchScheduling();
@@ -122,6 +124,7 @@ export class ControlPlane {
     this.watchOwners();
     this.watchServices();
     this.watchNodes();
+    this.watchCrds();
   }
 
   enqueue(controller: string, key: string, options?: EnqueueOptions): void {
@@ -267,6 +270,10 @@ export class ControlPlane {
     for (const ds of all(daemonSets, "")) this.enqueue("daemonset", key(ds));
     this.follow(daemonSets, daemonSets.revision, (event) => this.enqueue("daemonset", key(event.object)));
     this.follow(nodes, nodes.revision, () => enqueueAll("daemonset", all(daemonSets, "").map(key)));
+    const revisions = registry.resource("apps", "controllerrevisions");
+    this.follow(revisions, revisions.revision, (event) =>
+      enqueueAll("daemonset", daemonSetKeysForRevision(event.object, controllerOf(event.object) ? [] : all(daemonSets, event.object.metadata.namespace!))),
+    );
     this.follow(deployments, deployments.revision, (event) => this.enqueue("deployment", key(event.object)));
     this.follow(replicaSets, replicaSets.revision, (event) => {
       this.enqueue("replicaset", key(event.object));
@@ -313,6 +320,21 @@ export class ControlPlane {
         if (event.type === "DELETED") for (const key of ownerKeysOf(event.object)) this.enqueue("gc", key);
       });
     }
+  }
+
+  /**
+   * Every CRD (those stored before this control plane started too) is reconciled, and a CRD event
+   * also reconciles the CRDs of its group whose names wait on a conflict.
+   */
+  private watchCrds(): void {
+    const crds = this.options.registry.resource("apiextensions.k8s.io", "customresourcedefinitions");
+    const { items, resourceVersion } = crds.list("", { selection: selectEverything });
+    for (const crd of items) this.enqueue("crd", crd.metadata.name!);
+    this.follow(crds, Number(resourceVersion), (event) => {
+      this.enqueue("crd", event.object.metadata.name!);
+      const all = crds.list("", { selection: selectEverything }).items;
+      for (const name of conflictingCrdKeys(event.object, all)) this.enqueue("crd", name);
+    });
   }
 
   /**

@@ -25,6 +25,7 @@ async function world() {
   const dss = registry.resource("apps", "daemonsets");
   const nodes = registry.resource("", "nodes");
   const events = registry.resource("", "events");
+  const revisions = registry.resource("apps", "controllerrevisions");
   const user = { user: systemUser };
   const w = {
     clock,
@@ -46,7 +47,7 @@ async function world() {
         .items.filter((e) => e.reason === reason)
         .map((e) => e.message as string),
     snapshot: (ns = "default") =>
-      [...pods.list(ns, { selection: selectEverything }).items, ...dss.list(ns, { selection: selectEverything }).items, ...events.list(ns, { selection: selectEverything }).items]
+      [...pods.list(ns, { selection: selectEverything }).items, ...dss.list(ns, { selection: selectEverything }).items, ...events.list(ns, { selection: selectEverything }).items, ...revisions.list(ns, { selection: selectEverything }).items]
         .map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`)
         .sort(),
     /** Scheduler + kubelet: bind, mark ready, finish terminating pods. */

@@ -25,6 +25,7 @@ async function world() {
   const sets = registry.resource("apps", "statefulsets");
   const claims = registry.resource("", "persistentvolumeclaims");
   const events = registry.resource("", "events");
+  const revisions = registry.resource("apps", "controllerrevisions");
   const node = registry.resource("", "nodes").list("", { selection: selectEverything }).items[0].metadata.name!;
   const user = { user: systemUser };
   const list = (store: typeof pods) => store.list("default", { selection: selectEverything }).items;
@@ -54,7 +55,7 @@ async function world() {
         .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
         .map((e) => e.message as string),
     snapshot: () =>
-      [...list(pods), ...list(sets), ...list(claims), ...list(events)].map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort().join(),
+      [...list(pods), ...list(sets), ...list(claims), ...list(events), ...list(revisions)].map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort().join(),
     /** Scheduler + kubelet for one pod: bound to a node, Running and Ready. */
     async makeReady(name: string) {
       const p = w.pod(name);

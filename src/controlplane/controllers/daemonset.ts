@@ -21,9 +21,18 @@
  * old one and deletes the old one once the new one is available. OnDelete only replaces pods
  * deleted by someone else.
  *
- * Differences from upstream: no ControllerRevisions are stored (the sandbox serves no such kind);
- * the hash is controller.ComputeHash of the template and collisionCount, as the revision's name
- * would carry it. No slow-start batches, no failed-pod backoff (a failed pod is deleted at once).
+ * History (constructHistory, see history.ts): every pass claims the DaemonSet's
+ * ControllerRevisions and finds the one snapshotting the current template (Match); none → a new
+ * revision `<ds>-<controller.ComputeHash of the template and collisionCount>` numbered after the
+ * others (a taken name with other data bumps `status.collisionCount` and fails the pass, as
+ * upstream); several → the newest is kept, the others deleted after their pods are relabelled;
+ * a current revision numbered below an older one is re-numbered (a rollback, e.g. `kubectl rollout
+ * undo ds`). Pods' `controller-revision-hash` label is the current revision's hash label. After the
+ * pass, the oldest revisions beyond `spec.revisionHistoryLimit` that no pod carries are deleted
+ * (cleanupHistory).
+ *
+ * Differences from upstream: no slow-start batches, no failed-pod backoff (a failed pod is deleted
+ * at once); deduplication relabels only the pods of the dropped revisions.
  * As the ReplicaSet controller, the status written is computed from the pods after this pass's
  * creates and deletes, so one reconcile reaches a fixed point and the next writes nothing.
  *
@@ -31,8 +40,11 @@
  * enqueues {@link daemonSetKeysForPod} (its controlling DaemonSet, or for an orphan every DaemonSet
  * of its namespace whose selector matches; for an update whose controller ref changed, the keys of
  * both old and new); a Node add / update / delete enqueues {@link daemonSetKeysForNode}(old, new)
- * (the DaemonSets whose should-run / should-continue-running answer for that node changed).
+ * (the DaemonSets whose should-run / should-continue-running answer for that node changed); a
+ * ControllerRevision add / update / delete enqueues {@link daemonSetKeysForRevision} (its
+ * controlling DaemonSet, or for an orphan every DaemonSet of its namespace that selects it).
  */
+import { StatusError } from "../../apiserver/status";
 import type { Registry } from "../../registry/registry";
 import { selectEverything } from "../../registry/selection";
 import type { KObject, UserInfo } from "../../registry/types";
@@ -41,6 +53,7 @@ import { recordEvent } from "../events";
 import type { Reconciler } from "../runtime";
 import { firstUntoleratedTaint, requiredNodeAffinityMatches, type Taint, type Toleration } from "../scheduler";
 import { computeHash, scaledValue } from "./deployment";
+import { CONTROLLER_REVISION_HASH, controllerHistory, matchesTemplate, newControllerRevision, nextRevision, revisionHistoryLimit, revisionNumber, sortRevisions } from "./history";
 import { claimPods } from "./replicaset";
 import {
   adoptAndRelease,
@@ -63,7 +76,7 @@ import {
 } from "./workloads";
 
 export const DAEMONSET_CONTROLLER = "daemonset-controller";
-export const CONTROLLER_REVISION_HASH = "controller-revision-hash";
+export { CONTROLLER_REVISION_HASH };
 export const POD_TEMPLATE_GENERATION = "pod-template-generation";
 /** Upstream's BurstReplicas for DaemonSets: most creates or deletes per sync. */
 export const DAEMONSET_BURST = 250;
@@ -115,7 +128,7 @@ export function templateGeneration(ds: KObject): number | null {
   return typeof raw === "string" && /^[0-9]+$/.test(raw) ? Number(raw) : null;
 }
 
-/** The current template's hash (the ControllerRevision name's suffix upstream). */
+/** The current template's hash: the name suffix and hash label of a new ControllerRevision. */
 export function daemonSetHash(ds: KObject): string {
   return computeHash(ds.spec?.template, ds.status?.collisionCount);
 }
@@ -447,6 +460,11 @@ export function daemonSetKeysForPod(pod: KObject, daemonSets: readonly KObject[]
   return ownerKeysFor(pod, "DaemonSet", daemonSets);
 }
 
+/** The keys a ControllerRevision event enqueues (addHistory / updateHistory / deleteHistory). */
+export function daemonSetKeysForRevision(revision: KObject, daemonSets: readonly KObject[]): string[] {
+  return ownerKeysFor(revision, "DaemonSet", daemonSets);
+}
+
 /**
  * The keys a Node event enqueues (addNode / updateNode; a delete passes `next` null): every
  * DaemonSet whose should-run or should-continue-running answer differs between the old node
@@ -470,6 +488,7 @@ export function daemonSetReconciler(deps: DaemonSetDeps): Reconciler {
   const daemonSets = deps.registry.resource("apps", "daemonsets");
   const pods = deps.registry.resource("", "pods");
   const nodesStore = deps.registry.resource("", "nodes");
+  const history = controllerHistory(deps.registry, deps.user);
   const event = (obj: KObject, reason: string, message: string, type: "Normal" | "Warning" = "Normal") =>
     recordEvent(deps.registry, deps.user, deps.now(), obj, { type, reason, message, component: DAEMONSET_CONTROLLER });
 
@@ -479,7 +498,8 @@ export function daemonSetReconciler(deps: DaemonSetDeps): Reconciler {
     if (!ds || ds.metadata.deletionTimestamp) return;
     const typed = { ...ds, apiVersion: "apps/v1", kind: "DaemonSet" };
     const nodes = nodesStore.list("", { selection: selectEverything }).items;
-    const hash = daemonSetHash(ds);
+    const { current, old } = await constructHistory(ds);
+    const hash = current.metadata.labels?.[CONTROLLER_REVISION_HASH] ?? "";
 
     const owned = await claim(ds);
     let byNode = podsByNode(owned);
@@ -502,6 +522,7 @@ export function daemonSetReconciler(deps: DaemonSetDeps): Reconciler {
     if (!fresh) return;
     const now = deps.now();
     const finalPods = ownedNow(fresh);
+    await cleanupHistory(fresh, finalPods, old);
     byNode = podsByNode(finalPods);
     await writeStatus(fresh, daemonSetStatus(fresh, nodes, byNode, hash, now));
 
@@ -511,6 +532,88 @@ export function daemonSetReconciler(deps: DaemonSetDeps): Reconciler {
     if (waits.length) return { requeueAfterMs: (Math.min(...waits) + 1) * (deps.speed?.() ?? 1) };
     return;
   };
+
+  /**
+   * constructHistory: the revision of the current template (found, deduplicated and re-numbered
+   * to the newest, or created) and the older ones.
+   */
+  async function constructHistory(ds: KObject): Promise<{ current: KObject; old: KObject[] }> {
+    const currents: KObject[] = [];
+    const old: KObject[] = [];
+    for (const claimed of await history.claim(ds, "DaemonSet")) {
+      // Revisions without the hash label get their name as the hash (no recomputation, no collision).
+      const revision = claimed.metadata.labels?.[CONTROLLER_REVISION_HASH] ? claimed : await history.label(claimed, { [CONTROLLER_REVISION_HASH]: claimed.metadata.name! });
+      (matchesTemplate(ds, revision) ? currents : old).push(revision);
+    }
+    const next = nextRevision(old);
+    if (!currents.length) return { current: await snapshot(ds, next), old };
+    const current = await dedupCurrent(ds, currents);
+    return { current: revisionNumber(current) < next ? await history.renumber(current, next) : current, old };
+  }
+
+  /** snapshot: creates the current template's revision; a taken name with other data is a hash collision. */
+  async function snapshot(ds: KObject, revision: number): Promise<KObject> {
+    const wanted = newControllerRevision(ds, "DaemonSet", revision, { hash: daemonSetHash(ds) });
+    try {
+      return await history.store.create(ds.metadata.namespace!, wanted, { user: deps.user });
+    } catch (e) {
+      if (!(e instanceof StatusError && e.reason === "AlreadyExists")) throw e;
+      const existing = getOrNull(history.store, ds.metadata.namespace!, wanted.metadata.name!);
+      if (existing && matchesTemplate(ds, existing)) return existing;
+      const seen = ds.status?.collisionCount ?? null;
+      await daemonSets.patch(
+        ds.metadata.namespace!,
+        ds.metadata.name!,
+        (c) => {
+          // A stale collision count is not bumped again: the next pass hashes with the stored one.
+          if ((c.status?.collisionCount ?? null) === seen) c.status = { ...(c.status ?? {}), collisionCount: (seen ?? 0) + 1 };
+          return c;
+        },
+        { user: deps.user, subresource: "status" },
+      );
+      throw new Error(`found a hash collision for DaemonSet ${ds.metadata.name}: ${wanted.metadata.name} already exists with another template; collisionCount bumped`);
+    }
+  }
+
+  /** dedupCurHistories: keeps the newest of several revisions of the current template; their pods move to its hash. */
+  async function dedupCurrent(ds: KObject, currents: readonly KObject[]): Promise<KObject> {
+    const sorted = sortRevisions(currents);
+    const keep = sorted.at(-1)!;
+    const keepHash = keep.metadata.labels![CONTROLLER_REVISION_HASH]!;
+    for (const dup of sorted.slice(0, -1)) {
+      const dupHash = dup.metadata.labels?.[CONTROLLER_REVISION_HASH];
+      for (const pod of ownedNow(ds).filter((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] === dupHash)) {
+        await pods
+          .patch(
+            pod.metadata.namespace!,
+            pod.metadata.name!,
+            (c) => {
+              c.metadata.labels = { ...(c.metadata.labels ?? {}), [CONTROLLER_REVISION_HASH]: keepHash };
+              return c;
+            },
+            { user: deps.user },
+          )
+          .catch((e) => {
+            if (!isConflictOrNotFound(e)) throw e;
+          });
+      }
+      await history.delete(dup);
+    }
+    return keep;
+  }
+
+  /** cleanupHistory: deletes the oldest old revisions beyond the history limit whose hash no pod carries. */
+  async function cleanupHistory(ds: KObject, owned: readonly KObject[], old: readonly KObject[]): Promise<void> {
+    let excess = old.length - revisionHistoryLimit(ds);
+    if (excess <= 0) return;
+    const live = new Set(owned.map((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH]).filter(Boolean));
+    for (const revision of sortRevisions(old)) {
+      if (excess <= 0) break;
+      if (live.has(revision.metadata.labels?.[CONTROLLER_REVISION_HASH])) continue;
+      await history.delete(revision);
+      excess--;
+    }
+  }
 
   /** The pods the DaemonSet controls now (no adoption: that happened at the start of the pass). */
   function ownedNow(ds: KObject): KObject[] {

@@ -32,11 +32,18 @@
  * revision), `currentRevision`, `updateRevision`, `observedGeneration`, `collisionCount`; when a
  * RollingUpdate has every replica updated and ready, the current revision becomes the update one.
  *
- * Differences from upstream: no ControllerRevisions are stored (the sandbox serves no such kind),
- * so `kubectl rollout history/undo sts` are not supported yet; a revision is named
- * `<set>-<hash of the pod template and collisionCount>` as the ControllerRevision would be, and a
- * pod below the partition that must be recreated gets the update revision's template (the current
- * revision's template is not kept). maxUnavailable (alpha, gated) is ignored: one pod at a time.
+ * Revisions (getStatefulSetRevisions, see history.ts): every pass claims the set's
+ * ControllerRevisions and finds the update revision — the newest one when it snapshots the
+ * current template, else an older equal one re-numbered to the next revision (a rollback, e.g.
+ * `kubectl rollout undo sts`), else a new one `<set>-<hash of its data and collisionCount>`.
+ * The current revision is the one `status.currentRevision` names (the update one for a new set).
+ * Pods are labelled `controller-revision-hash: <revision name>`; a pod created below the
+ * partition (or, with no rollingUpdate, below `status.currentReplicas`) gets the current
+ * revision's template (newVersionedStatefulSetPod). After the pass, revisions that are neither
+ * current, update nor any pod's are deleted beyond `spec.revisionHistoryLimit`, oldest first
+ * (truncateHistory).
+ *
+ * Differences from upstream: maxUnavailable (alpha, gated) is ignored: one pod at a time.
  * Pod volumes are immutable, so a pod whose volumes do not cover the claim templates only gets its
  * missing claims. Status is computed from the pods after this pass's writes, so one reconcile
  * reaches a fixed point and the next writes nothing.
@@ -62,8 +69,7 @@ import { StatusError } from "../../apiserver/status";
 import { claimStorageClass, DEFAULT_PROVISIONER, DEFAULT_STORAGE_CLASS, requestedStorage } from "../../registry/kinds/persistentvolumeclaim";
 import { recordEvent } from "../events";
 import type { Reconciler } from "../runtime";
-import { CONTROLLER_REVISION_HASH } from "./daemonset";
-import { computeHash } from "./deployment";
+import { CONTROLLER_REVISION_HASH, controllerHistory, equalRevision, newControllerRevision, nextRevision, revisionHistoryLimit, sortRevisions, templateOf } from "./history";
 import { claimPods, podFromTemplate } from "./replicaset";
 import {
   adoptAndRelease,
@@ -152,22 +158,36 @@ function storageMatches(set: KObject, pod: KObject): boolean {
   return claimTemplates(set).every((t) => volumes.some((v) => v?.name === t.metadata?.name && v.persistentVolumeClaim?.claimName === claimName(set, t, ordinal)));
 }
 
-/** The revision name (ControllerRevision `<set>-<hash>`), the value of pods' controller-revision-hash label. */
-export function revisionName(set: KObject): string {
-  return `${String(set.metadata.name).slice(0, 223)}-${computeHash(set.spec?.template, set.status?.collisionCount ?? 0)}`;
-}
-
+/** The pod's revision: its controller-revision-hash label, a ControllerRevision name. */
 export const podRevision = (pod: KObject): string => pod.metadata.labels?.[CONTROLLER_REVISION_HASH] ?? "";
 
+/** The revisions one pass works with (getStatefulSetRevisions). */
 export interface Revisions {
+  /** The ControllerRevision names of the current and update revisions. */
   current: string;
   update: string;
+  /** The pod template the current revision restores (ApplyRevision). */
+  currentTemplate: unknown;
+  /** status.collisionCount after finding or creating the update revision. */
+  collisionCount: number;
 }
 
-/** The current revision (status.currentRevision, or the update revision for a new set) and the update revision. */
-export function revisionsOf(set: KObject): Revisions {
-  const update = revisionName(set);
-  return { current: set.status?.currentRevision || update, update };
+/**
+ * newVersionedStatefulSetPod's choice: the current revision for an ordinal below the partition
+ * (or, for RollingUpdate without rollingUpdate, below status.currentReplicas), else the update one.
+ */
+export function createsAtCurrentRevision(set: KObject, ordinal: number): boolean {
+  const strategy = set.spec?.updateStrategy ?? {};
+  const rollingUpdate = strategy.rollingUpdate;
+  if (rollingUpdate) return ordinal < startOrdinal(set) + (rollingUpdate.partition ?? 0);
+  return (strategy.type ?? "RollingUpdate") === "RollingUpdate" && ordinal < startOrdinal(set) + (set.status?.currentReplicas ?? 0);
+}
+
+/** The pod of `ordinal` at the revision newVersionedStatefulSetPod picks. */
+export function newVersionedStatefulSetPod(set: KObject, ordinal: number, revisions: Revisions): KObject {
+  if (!createsAtCurrentRevision(set, ordinal)) return newStatefulSetPod(set, ordinal, revisions.update);
+  const currentSet = { ...set, spec: { ...set.spec, template: clone(revisions.currentTemplate) } };
+  return newStatefulSetPod(currentSet, ordinal, revisions.current);
 }
 
 /** The claims a pod of `ordinal` uses (getPersistentVolumeClaims), by template name. */
@@ -329,7 +349,7 @@ export function statefulSetStatus(set: KObject, pods: readonly KObject[], revisi
     current = updated;
     currentRevision = revisions.update;
   }
-  const status: StatefulSetStatus = { replicas, collisionCount: set.status?.collisionCount ?? 0, availableReplicas: available };
+  const status: StatefulSetStatus = { replicas, collisionCount: revisions.collisionCount, availableReplicas: available };
   if (set.metadata.generation !== undefined) status.observedGeneration = set.metadata.generation;
   if (ready) status.readyReplicas = ready;
   if (current) status.currentReplicas = current;
@@ -376,6 +396,7 @@ export function statefulSetReconciler(deps: StatefulSetDeps): Reconciler {
   const sets = deps.registry.resource("apps", "statefulsets");
   const pods = deps.registry.resource("", "pods");
   const claims = deps.registry.resource("", "persistentvolumeclaims");
+  const history = controllerHistory(deps.registry, deps.user);
   const user = { user: deps.user };
   const event = (set: KObject, reason: string, message: string, type: "Normal" | "Warning" = "Normal") =>
     recordEvent(deps.registry, deps.user, deps.now(), set, { type, reason, message, component: STATEFULSET_CONTROLLER });
@@ -387,8 +408,9 @@ export function statefulSetReconciler(deps: StatefulSetDeps): Reconciler {
     const [namespace, name] = splitKey(key);
     const set = getOrNull(sets, namespace, name);
     if (!set || set.metadata.deletionTimestamp) return;
-    const revisions = revisionsOf(set);
     const owned = await claim(set);
+    const setRevisions = sortRevisions(await history.claim(set, "StatefulSet"));
+    const revisions = await statefulSetRevisions(set, setRevisions);
     const waitingForClaim = await sync(set, owned, revisions);
 
     // The status describes the spec this pass acted on; a newer spec has queued another pass.
@@ -397,6 +419,7 @@ export function statefulSetReconciler(deps: StatefulSetDeps): Reconciler {
     const now = deps.now();
     const finalPods = ownedNow(set);
     await writeStatus(fresh, statefulSetStatus(set, finalPods, revisions, now));
+    await truncateHistory(set, owned, setRevisions, revisions);
 
     if (waitingForClaim) return { requeueAfterMs: STALE_CLAIM_RECHECK_MS };
     // Ready pods waiting out minReadySeconds: look again when the first becomes available.
@@ -413,6 +436,33 @@ export function statefulSetReconciler(deps: StatefulSetDeps): Reconciler {
     const release = [...c.release, ...c.owned.filter((p) => !isMemberOf(set, p) && !isTerminating(p))];
     const owned = c.owned.filter((p) => isMemberOf(set, p));
     return adoptAndRelease(pods, set, { owned, adopt: c.adopt.filter((p) => isMemberOf(set, p)), release }, deps.user);
+  }
+
+  /**
+   * getStatefulSetRevisions over the set's revisions (oldest first): the update revision is the
+   * newest when it snapshots the template, else an equal older one re-numbered to the next
+   * revision, else a new one (its name moved on past collisions). The current one is the revision
+   * status.currentRevision names, or the update one.
+   */
+  async function statefulSetRevisions(set: KObject, revisions: readonly KObject[]): Promise<Revisions> {
+    const collisionCount = { value: set.status?.collisionCount ?? 0 };
+    const candidate = newControllerRevision(set, "StatefulSet", nextRevision(revisions), { collisionCount: collisionCount.value });
+    const equal = revisions.filter((r) => equalRevision(r, candidate));
+    const newest = revisions.at(-1);
+    let update: KObject;
+    if (equal.length && newest && equalRevision(newest, candidate)) update = newest;
+    else if (equal.length) update = await history.renumber(equal.at(-1)!, candidate.revision);
+    else update = await history.create(set, candidate, collisionCount);
+    const current = revisions.find((r) => r.metadata.name === set.status?.currentRevision) ?? update;
+    return { current: current.metadata.name!, update: update.metadata.name!, currentTemplate: templateOf(current), collisionCount: collisionCount.value };
+  }
+
+  /** truncateHistory: deletes the oldest revisions no pod uses, beyond the history limit (the current and update ones stay). */
+  async function truncateHistory(set: KObject, setPods: readonly KObject[], revisions: readonly KObject[], live: Revisions): Promise<void> {
+    const inUse = new Set([live.current, live.update, ...setPods.map(podRevision)]);
+    const old = revisions.filter((r) => !inUse.has(r.metadata.name!));
+    const excess = old.length - revisionHistoryLimit(set);
+    for (const revision of old.slice(0, Math.max(0, excess))) await history.delete(revision);
   }
 
   function ownedNow(set: KObject): KObject[] {
@@ -482,7 +532,7 @@ export function statefulSetReconciler(deps: StatefulSetDeps): Reconciler {
     }
     if (!pod) {
       if (claimIsStale(set, ordinal)) return "wait";
-      await createPod(set, ordinal, revisions.update);
+      await createPod(set, ordinal, revisions);
       return "blocked";
     }
     if (phaseOf(pod) === "Pending") await createMissingClaims(set, pod);
@@ -504,8 +554,8 @@ export function statefulSetReconciler(deps: StatefulSetDeps): Reconciler {
   }
 
   /** CreateStatefulPod: the missing claims first, then the pod. */
-  async function createPod(set: KObject, ordinal: number, revision: string): Promise<void> {
-    const pod = newStatefulSetPod(set, ordinal, revision);
+  async function createPod(set: KObject, ordinal: number, revisions: Revisions): Promise<void> {
+    const pod = newVersionedStatefulSetPod(set, ordinal, revisions);
     try {
       await createMissingClaims(set, pod);
     } catch (e) {

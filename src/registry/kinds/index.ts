@@ -2,6 +2,7 @@
 import type { KindStrategy } from "../types";
 import { componentStatusStrategy } from "./componentstatus";
 import { configMapStrategy } from "./configmap";
+import { controllerRevisionStrategy } from "./controllerrevision";
 import { cronJobStrategy } from "./cronjob";
 import { daemonSetStrategy } from "./daemonset";
 import { deploymentStrategy } from "./deployment";
@@ -40,6 +41,7 @@ export const builtinKinds: readonly KindStrategy[] = [
   replicaSetStrategy,
   statefulSetStrategy,
   daemonSetStrategy,
+  controllerRevisionStrategy,
   jobStrategy,
   cronJobStrategy,
   endpointSliceStrategy,
