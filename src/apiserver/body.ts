@@ -69,7 +69,9 @@ export function parseJson(bytes: Uint8Array, expectedKind: string): unknown {
 
 export function parseYamlBody(bytes: Uint8Array, expectedKind: string): unknown {
   try {
-    return parseYaml(textDecoder.decode(bytes), { maxAliasCount: 100 });
+    // Repeated keys are not an error here (the last one wins, as upstream's YAML-to-JSON
+    // conversion); fieldValidation reports them (see field-validation.ts).
+    return parseYaml(textDecoder.decode(bytes), { maxAliasCount: 100, uniqueKeys: false });
   } catch (e) {
     throw errors.badRequest(`the object provided is unrecognized (must be of type ${expectedKind}): error converting YAML to JSON: ${(e as Error).message}`);
   }

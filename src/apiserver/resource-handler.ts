@@ -8,6 +8,7 @@ import { buildSelection } from "../registry/selection";
 import { parseResourceVersion, type DeleteOptions, type ListResult, type ResourceStore, type WriteOptions } from "../registry/store";
 import type { KObject, UserInfo } from "../registry/types";
 import { decodeObject, parseJson, readBody } from "./body";
+import { checkedPatchFunction, decodeCheckedObject, withWarnings } from "./field-validation";
 import { responseShape, type ResponseShape } from "./negotiate";
 import { patchFunction } from "./patch";
 import { parseQueryBool, parseQueryInt64 } from "./query";
@@ -74,20 +75,20 @@ export async function serveResource(info: ResourceRequest, request: Request, ctx
       return serveWatch(store, info, query, shape, ctx);
 
     case "create": {
-      const body = decodeObject(await readBody(request), request.headers.get("content-type"), store.strategy.kind);
-      return render(await store.create(info.namespace, body as KObject, writeOptions), 201);
+      const body = decodeCheckedObject(await readBody(request), request.headers.get("content-type"), query, "CreateOptions", store);
+      return withWarnings(render(await store.create(info.namespace, body.object, writeOptions), 201), body.warnings);
     }
 
     case "update": {
-      const body = decodeObject(await readBody(request), request.headers.get("content-type"), store.strategy.kind);
+      const body = decodeCheckedObject(await readBody(request), request.headers.get("content-type"), query, "UpdateOptions", store);
       // A PUT that creates (kinds that allow create on update) answers 201, as upstream.
       const existed = !store.strategy.allowCreateOnUpdate || exists(store, info.namespace, info.name);
-      return render(await store.update(info.namespace, info.name, body as KObject, writeOptions), existed ? 200 : 201);
+      return withWarnings(render(await store.update(info.namespace, info.name, body.object, writeOptions), existed ? 200 : 201), body.warnings);
     }
 
     case "patch": {
-      const patch = patchFunction(request.headers.get("content-type"), await readBody(request), store.strategy.kind);
-      return render(await store.patch(info.namespace, info.name, patch, writeOptions));
+      const patch = checkedPatchFunction(await readBody(request), request.headers.get("content-type"), query, store);
+      return withWarnings(render(await store.patch(info.namespace, info.name, patch.patch, writeOptions)), patch.warnings);
     }
 
     case "delete": {
@@ -276,12 +277,12 @@ async function serveSubresource(store: ResourceStore, info: ResourceRequest, req
     const options = { ...writeOptions, subresource: "status" };
     if (verb === "get") return json(store.get(info.namespace, info.name));
     if (verb === "update") {
-      const body = decodeObject(await readBody(request), contentType, strategy.kind) as KObject;
-      return json(await store.update(info.namespace, info.name, body, options));
+      const body = decodeCheckedObject(await readBody(request), contentType, query, "UpdateOptions", store);
+      return withWarnings(json(await store.update(info.namespace, info.name, body.object, options)), body.warnings);
     }
     if (verb === "patch") {
-      const patch = patchFunction(contentType, await readBody(request), strategy.kind);
-      return json(await store.patch(info.namespace, info.name, patch, options));
+      const patch = checkedPatchFunction(await readBody(request), contentType, query, store);
+      return withWarnings(json(await store.patch(info.namespace, info.name, patch.patch, options)), patch.warnings);
     }
   }
 
