@@ -22,6 +22,9 @@ import { applyBinding, validateBinding } from "../registry/kinds/pod";
 import { servePodLog } from "./pod-log";
 import { servePodEviction } from "./eviction";
 import { servePodStream } from "./exec";
+import { applyPatchContentType } from "./apply";
+import { managedWrite, serveApply } from "./field-management";
+import { mediaType } from "./negotiate";
 
 export interface ResourceContext {
   registry: Registry;
@@ -75,20 +78,27 @@ export async function serveResource(info: ResourceRequest, request: Request, ctx
       return serveWatch(store, info, query, shape, ctx);
 
     case "create": {
+      const options = managedWrite(store, request, query, "CreateOptions", writeOptions, () => ctx.clock.now());
       const body = decodeCheckedObject(await readBody(request), request.headers.get("content-type"), query, "CreateOptions", store);
-      return withWarnings(render(await store.create(info.namespace, body.object, writeOptions), 201), body.warnings);
+      return withWarnings(render(await store.create(info.namespace, body.object, options), 201), body.warnings);
     }
 
     case "update": {
+      const options = managedWrite(store, request, query, "UpdateOptions", writeOptions, () => ctx.clock.now());
       const body = decodeCheckedObject(await readBody(request), request.headers.get("content-type"), query, "UpdateOptions", store);
       // A PUT that creates (kinds that allow create on update) answers 201, as upstream.
       const existed = !store.strategy.allowCreateOnUpdate || exists(store, info.namespace, info.name);
-      return withWarnings(render(await store.update(info.namespace, info.name, body.object, writeOptions), existed ? 200 : 201), body.warnings);
+      return withWarnings(render(await store.update(info.namespace, info.name, body.object, options), existed ? 200 : 201), body.warnings);
     }
 
     case "patch": {
+      if (mediaType(request.headers.get("content-type")) === applyPatchContentType) {
+        const applied = await serveApply(store, info.namespace, info.name, await readBody(request), query, writeOptions, () => ctx.clock.now());
+        return render(applied.object, applied.created ? 201 : 200);
+      }
+      const options = managedWrite(store, request, query, "PatchOptions", writeOptions, () => ctx.clock.now());
       const patch = checkedPatchFunction(await readBody(request), request.headers.get("content-type"), query, store);
-      return withWarnings(render(await store.patch(info.namespace, info.name, patch.patch, writeOptions)), patch.warnings);
+      return withWarnings(render(await store.patch(info.namespace, info.name, patch.patch, options)), patch.warnings);
     }
 
     case "delete": {
@@ -274,13 +284,20 @@ async function serveSubresource(store: ResourceStore, info: ResourceRequest, req
   const verb = info.verb;
 
   if (sub === "status" && strategy.subresources?.status) {
-    const options = { ...writeOptions, subresource: "status" };
+    const statusWrite = { ...writeOptions, subresource: "status" };
+    const now = () => ctx.clock.now();
     if (verb === "get") return json(store.get(info.namespace, info.name));
     if (verb === "update") {
+      const options = managedWrite(store, request, query, "UpdateOptions", statusWrite, now);
       const body = decodeCheckedObject(await readBody(request), contentType, query, "UpdateOptions", store);
       return withWarnings(json(await store.update(info.namespace, info.name, body.object, options)), body.warnings);
     }
+    if (verb === "patch" && mediaType(contentType) === applyPatchContentType) {
+      const applied = await serveApply(store, info.namespace, info.name, await readBody(request), query, statusWrite, now);
+      return json(applied.object, applied.created ? 201 : 200);
+    }
     if (verb === "patch") {
+      const options = managedWrite(store, request, query, "PatchOptions", statusWrite, now);
       const patch = checkedPatchFunction(await readBody(request), contentType, query, store);
       return withWarnings(json(await store.patch(info.namespace, info.name, patch.patch, options)), patch.warnings);
     }

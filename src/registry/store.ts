@@ -67,6 +67,11 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** "" for the main resource, "status", or an internal subresource (e.g. "binding") that writes spec and status. */
   subresource?: string;
+  /**
+   * Records the write in `next.metadata.managedFields` (`old` null on create), after defaulting
+   * and validation. API requests pass one; the control loop's own writes are not tracked.
+   */
+  trackManagedFields?(old: KObject | null, next: KObject): void;
 }
 
 export type PatchType = "json" | "merge" | "strategic" | "apply";
@@ -203,6 +208,7 @@ export class ResourceStore {
     const fieldErrors = [...prepErrors, ...validateObjectMeta(obj, this.strategy), ...(this.strategy.validate?.(obj) ?? [])];
     if (fieldErrors.length) throw this.invalid(obj, fieldErrors);
 
+    options.trackManagedFields?.(null, obj);
     const stored = this.toStorage(obj);
     this.checkSize(stored, meta.name!, true);
     if (options.dryRun) return obj;
@@ -237,6 +243,32 @@ export class ResourceStore {
     });
   }
 
+  /**
+   * Server-side apply: `apply` computes the object from the current one, or from null when there is
+   * none, in which case the object is created. Retried when a concurrent create or delete intervenes.
+   */
+  async apply(namespace: string, name: string, apply: (current: KObject | null) => KObject, options: WriteOptions): Promise<{ object: KObject; created: boolean }> {
+    const key = this.key(namespace, name);
+    const racedWith = (e: unknown, code: number, attempt: number) => e instanceof StatusError && e.code === code && attempt < MAX_CONFLICT_RETRIES;
+    for (let attempt = 0; ; attempt++) {
+      // Through a subresource (status) only an existing object can be applied to: 404 otherwise.
+      if (options.subresource) return { object: await this.patch(namespace, name, apply, options), created: false };
+      if (this.readLatest(key)) {
+        try {
+          return { object: await this.patch(namespace, name, apply, options), created: false };
+        } catch (e) {
+          if (!racedWith(e, 404, attempt)) throw e; // deleted meanwhile: create it
+          continue;
+        }
+      }
+      try {
+        return { object: await this.create(namespace, apply(null), options), created: true };
+      } catch (e) {
+        if (!racedWith(e, 409, attempt)) throw e; // created meanwhile: apply to it
+      }
+    }
+  }
+
   /** PATCH: `patch` computes the desired object from the current one; retried on storage conflicts. */
   async patch(namespace: string, name: string, patch: PatchFunction, options: WriteOptions): Promise<KObject> {
     return this.guaranteedUpdate(namespace, name, options, (current) => {
@@ -260,6 +292,7 @@ export class ResourceStore {
       const current = this.decode(kv);
       const desired = this.checkBody(desiredFrom(cloneJson(current)));
       const next = this.prepareUpdate(desired, current, options);
+      options.trackManagedFields?.(current, next);
       if (options.dryRun) return next;
       if (isDeepEqual(stripVolatile(next), stripVolatile(current))) return current;
       try {
@@ -593,7 +626,7 @@ export function parseResourceVersion(rv: string): number {
 }
 
 function stripVolatile(obj: KObject): KObject {
-  const { resourceVersion: _rv, managedFields: _mf, ...metadata } = obj.metadata;
+  const { resourceVersion: _rv, ...metadata } = obj.metadata;
   return { ...obj, metadata };
 }
 
