@@ -82,12 +82,14 @@ function runScript(script: string): Behavior {
   return { runsForMs: ms, exitCode: 0, handlesSigterm: false };
 }
 
-export function containerBehavior(container: { image?: string; command?: string[]; args?: string[] }): Behavior {
+export function containerBehavior(container: { image?: string; command?: string[]; args?: string[]; stdin?: boolean }): Behavior {
   const argv = [...(container.command ?? []), ...(container.args ?? [])].map(String);
   if (argv.length === 0) {
     const repo = imageRepository(container.image ?? "");
     const short = repo.slice(repo.lastIndexOf("/") + 1);
-    return SHELL_IMAGES.has(short) ? { runsForMs: 0, exitCode: 0, handlesSigterm: false } : { runsForMs: null, exitCode: 0, handlesSigterm: true };
+    if (!SHELL_IMAGES.has(short)) return { runsForMs: null, exitCode: 0, handlesSigterm: true };
+    // A shell image's default shell exits at once on a closed stdin, and waits on an open one (`run -i`).
+    return { runsForMs: container.stdin ? null : 0, exitCode: 0, handlesSigterm: false };
   }
   const program = basename(argv[0]!);
   if (SHELLS.has(program)) {

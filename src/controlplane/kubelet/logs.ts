@@ -27,6 +27,16 @@
  * - Output redirected to a file (`> f`, `>> f`, `&> f`) is not logged; `>&2` is (stderr is
  *   logged too). In a pipeline the last command's output is logged (`cat`/`tee` pass theirs on).
  * - A program without a shell is the same as a one-statement script without expansion.
+ * - In a pipeline `grep [-v] [-i] [-c] PATTERN`, `head`/`tail [-n] N`, `sort`, `wc -l` filter their input.
+ *
+ * ## Interactive shells ({@link ShellSession})
+ *
+ * `kubectl exec` and `kubectl attach` run the same interpreter against a container's world
+ * ({@link ShellIO}): its environment, and the programs of its filesystem and network (`cat`,
+ * `ls`, `nslookup`…). There output is written as it happens (stdout and stderr apart), `$?` and
+ * `exit N` give the exit status, `false` fails, and a program the container does not have prints
+ * `sh: NAME: not found` and sets status 127. A blocking program (`sleep infinity`, `tail -f`)
+ * leaves the session blocked until the client goes away.
  *
  * ## Images
  *
@@ -67,6 +77,23 @@ export interface LogContainerSpec {
   command?: string[];
   args?: string[];
   env?: { name: string; value?: string }[];
+}
+
+/** What a command of the container's world printed and its exit status. */
+export interface CommandResult {
+  stdout?: string;
+  stderr?: string;
+  code: number;
+}
+
+/** The container an interactive shell runs in, and where its output goes. */
+export interface ShellIO {
+  /** The container's environment as the kubelet and runtime build it, in `env` order. */
+  env: [string, string][];
+  /** A program of the container's filesystem or network (`cat`, `ls`, `nslookup`…), or null when it has none by that name. */
+  command(name: string, args: string[], stdin: string): CommandResult | null;
+  /** Output as it is written: fd 1 (stdout) or 2 (stderr). */
+  write(fd: 1 | 2, text: string): void;
 }
 
 /** One run of a container, as its status reports it. */
@@ -136,6 +163,21 @@ const SILENT = new Set([
 ]);
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const basename = (s: string) => s.slice(s.lastIndexOf("/") + 1);
+
+/** Whether a program (a path or a name) is a shell. */
+export function isShell(program: string): boolean {
+  return SHELLS.has(basename(program));
+}
+
+/**
+ * Whether a container's process is a shell reading its stdin: `sh`/`bash`… without `-c`, or a
+ * shell image's (busybox, alpine…) default command.
+ */
+export function readsStdinAsShell(container: LogContainerSpec): boolean {
+  const argv = [...(container.command ?? []), ...(container.args ?? [])];
+  if (!container.command?.length && (argv.length === 0 || argv[0]!.startsWith("-"))) return SHELL_IMAGES.has(basename(imageRepository(container.image ?? "")));
+  return isShell(argv[0]!) && !argv.includes("-c");
+}
 
 /** Splits a script into statements and block keywords, outside quotes and `$(…)`. */
 function statements(script: string): string[] {
@@ -218,28 +260,44 @@ function parse(tokens: string[], start: number, ends: Set<string>): [Node[], num
 interface Redirect {
   /** Stdout goes to a file, not the log. */
   toFile: boolean;
+  /** Stdout goes to stderr (`>&2`). */
+  toStderr?: boolean;
+  /** Stderr goes to a file (`2>/dev/null`). */
+  stderrToFile?: boolean;
 }
 
 /** Why the script stopped printing: it ended (`exit`, end of script) or runs on silently. */
 type Halt = "exit" | "forever" | null;
 
 class Simulation {
-  private t = 0;
+  t = 0;
   private readonly lines: { offset: number; text: string }[] = [];
+  /** Lines written so far (a loop's output per iteration is measured with it). */
+  private written = 0;
   private pending = "";
-  private halt: Halt = null;
+  halt: Halt = null;
+  /** `$?`: the status of the last command. */
+  status = 0;
+  /** The status `exit` gave, once it ran. */
+  exitCode: number | null = null;
   private readonly vars = new Map<string, string>();
   private readonly env: [string, string][];
+  /** The command runs without a shell (`kubectl exec pod -- PROGRAM`). */
+  direct = false;
+  /** The stderr of the statement running now is discarded (`2>/dev/null`). */
+  private quietStderr = false;
 
   constructor(
     private readonly run: ContainerRun,
-    private readonly horizon: number,
+    /** Simulated script ms after which nothing more runs or prints (an interactive shell moves it per command line). */
+    public horizon: number,
     private readonly wallAt: (offsetMs: number) => number,
+    private readonly io?: ShellIO,
   ) {
     const pod = run.pod;
     const hostname = String(pod.spec?.hostname ?? pod.metadata?.name ?? "").slice(0, 63);
     const declared = declaredEnv(run.container);
-    this.env = [
+    this.env = io ? io.env : [
       ["PATH", DEFAULT_PATH],
       ["HOSTNAME", hostname],
       ...declared,
@@ -294,19 +352,26 @@ class Simulation {
     });
   }
 
-  private stopped(): boolean {
+  stopped(): boolean {
     return this.halt !== null || this.t > this.horizon;
   }
 
-  private emit(output: string): void {
+  private emit(output: string, fd: 1 | 2 = 1): void {
     if (!output || this.t > this.horizon) return;
+    if (this.io) {
+      this.written += output.split("\n").length - 1;
+      if (fd === 2 && this.quietStderr) return;
+      this.io.write(fd, output);
+      return;
+    }
     const parts = (this.pending + output).split("\n");
     this.pending = parts.pop()!;
+    this.written += parts.length;
     for (const text of parts) this.lines.push({ offset: this.t, text });
     if (this.lines.length > 2 * MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
   }
 
-  private exec(nodes: Node[]): void {
+  exec(nodes: Node[]): void {
     for (const node of nodes) {
       if (this.stopped()) return;
       if (node.kind === "cmd") this.statement(node.text);
@@ -325,17 +390,18 @@ class Simulation {
   private forever(body: Node[]): void {
     for (let iteration = 0; !this.stopped(); iteration++) {
       const t0 = this.t;
-      const n0 = this.lines.length;
+      const n0 = this.written;
       this.exec(body);
       if (this.halt === "exit") return;
       const period = this.t - t0;
-      const printed = this.lines.length - n0;
+      const printed = this.written - n0;
       if (period === 0) {
         // Output without pause floods the log at once; a silent busy loop prints nothing more.
         if (printed === 0 || iteration * printed > MAX_LINES) this.halt = "forever";
         continue;
       }
-      if (iteration === 0 && this.halt === null) {
+      // A log skips the iterations whose lines would be rotated away; an interactive shell prints them all.
+      if (iteration === 0 && this.halt === null && !this.io) {
         const remaining = Math.floor((this.horizon - this.t) / period);
         const keep = Math.ceil(MAX_LINES / Math.max(1, printed)) + 1;
         if (remaining > keep) this.t += (remaining - keep) * period;
@@ -347,28 +413,30 @@ class Simulation {
     const assignment = /^([A-Za-z_]\w*)=(\S*)$/.exec(text);
     if (assignment) {
       this.vars.set(assignment[1]!, this.words(assignment[2]!).join(" "));
+      this.status = 0;
       return;
     }
-    // A pipeline logs its last command's output; `cat` and `tee` pass their input on.
-    let output = "";
+    // A pipeline writes its last command's output; each command reads the one before it.
+    let output: string | null = null;
     let redirect: Redirect = { toFile: false };
     for (const segment of splitPipeline(text)) {
       const parsed = this.parseWords(segment);
       redirect = parsed.redirect;
-      const program = basename(parsed.words[0] ?? "");
-      if ((program === "cat" || program === "tee") && output) continue;
-      output = this.command(parsed.words, redirect);
+      this.quietStderr = redirect.stderrToFile === true;
+      output = this.command(parsed.words, redirect, output);
       if (this.stopped()) break;
     }
-    if (!redirect.toFile) this.emit(output);
+    this.quietStderr = false;
+    if (!redirect.toFile && output) this.emit(output, redirect.toStderr ? 2 : 1);
   }
 
-  /** Runs one command (expanded words); returns what it wrote to stdout. */
-  private command(words: string[], redirect: Redirect): string {
+  /** Runs one command (expanded words) reading `stdin` (null: not in a pipe); returns what it wrote to stdout. */
+  command(words: string[], redirect: Redirect, stdin: string | null = null): string {
     const [cmd = "", ...rest] = words;
     const name = basename(cmd);
     if (!name) return "";
-    if (name === "exec" || name === "nohup" || name === "command") return this.command(rest, redirect);
+    if (name === "exec" || name === "nohup" || name === "command") return this.command(rest, redirect, stdin);
+    this.status = 0;
     if (name === "sleep") {
       const d = sleepMs(rest);
       if (d === null) this.halt = "forever";
@@ -377,14 +445,52 @@ class Simulation {
     }
     if (name === "exit") {
       this.halt = "exit";
+      this.exitCode = rest.length ? (parseInt(rest[0]!, 10) || 0) & 255 : this.status;
       return "";
+    }
+    if (stdin !== null) {
+      const filtered = pipeFilter(name, rest, stdin);
+      if (filtered !== null) {
+        this.status = filtered.code;
+        return filtered.stdout ?? "";
+      }
     }
     const quick = this.quickOutput(name, rest);
     if (quick !== null) return quick;
+    if (this.io) return this.program(cmd, rest, stdin);
     if (SILENT.has(name)) return "";
     const profile = SERVER_PROGRAMS[name];
     if (profile && !redirect.toFile) this.server(profile, false);
     this.halt = "forever";
+    return "";
+  }
+
+  /** A program of an interactive shell's container: its world's, a silent built-in, or `not found` (127). */
+  private program(cmd: string, args: string[], stdin: string | null): string {
+    const name = basename(cmd);
+    if (name === "false") {
+      this.status = 1;
+      return "";
+    }
+    const result = this.io!.command(name, args, stdin ?? "");
+    if (result) {
+      if (result.stderr) this.emit(result.stderr, 2);
+      this.status = result.code;
+      return result.stdout ?? "";
+    }
+    if (name === "tail" && args.includes("-f")) {
+      this.halt = "forever";
+      return "";
+    }
+    if (SILENT.has(name) || SERVER_PROGRAMS[name]) return "";
+    if (this.direct) {
+      // No shell to complain: the runtime fails to start the process.
+      this.emit(`OCI runtime exec failed: exec failed: unable to start container process: exec: "${cmd}": executable file not found in $PATH: unknown\n`, 2);
+      this.status = 126;
+    } else {
+      this.emit(`sh: ${cmd}: not found\n`, 2);
+      this.status = 127;
+    }
     return "";
   }
 
@@ -415,9 +521,12 @@ class Simulation {
         return out;
       }
       case "env":
-      case "printenv":
-        if (args.length) return args.map((a) => this.env.find(([k]) => k === a)?.[1]).filter((v) => v !== undefined).map((v) => `${v}\n`).join("");
-        return this.env.map(([k, v]) => `${k}=${v}\n`).join("");
+      case "printenv": {
+        if (!args.length) return this.env.map(([k, v]) => `${k}=${v}\n`).join("");
+        const values = args.map((a) => this.env.find(([k]) => k === a)?.[1]);
+        if (values.includes(undefined)) this.status = 1;
+        return values.filter((v) => v !== undefined).map((v) => `${v}\n`).join("");
+      }
     }
     return null;
   }
@@ -463,8 +572,16 @@ class Simulation {
       }
       const [, fd = "1", op, dup, attached] = m;
       const target = attached || (dup ? "" : (raw[++i] ?? ""));
-      if (op === "<" || fd === "2") continue;
-      if (dup) continue; // >&2, 1>&2: to stderr, which is logged too
+      if (op === "<") continue;
+      if (fd === "2") {
+        if (!dup) redirect.stderrToFile = true;
+        continue;
+      }
+      if (dup) {
+        // >&2, 1>&2: to stderr, which is logged too
+        redirect.toStderr = target === "2";
+        continue;
+      }
       if (!["/dev/stdout", "/dev/stderr", "/proc/1/fd/1", "/proc/1/fd/2"].includes(target)) redirect.toFile = true;
     }
     return { words, redirect };
@@ -549,17 +666,18 @@ class Simulation {
   }
 
   private variable(name: string): string {
-    if (name === "?") return "0";
+    if (name === "?") return String(this.status);
     if (name === "$") return "1";
     if (name === "0") return "sh";
     return this.vars.get(name) ?? "";
   }
 
-  /** `$(…)`: the output of the quick commands above, trailing newlines removed. */
+  /** `$(…)`: the output of the quick commands above (and an interactive shell's programs), trailing newlines removed. */
   private substitute(inner: string): string {
     const words = this.parseWords(inner.trim()).words;
-    const output = this.quickOutput(basename(words[0] ?? ""), words.slice(1));
-    return (output ?? "").replace(/\n+$/, "");
+    const name = basename(words[0] ?? "");
+    const output = this.quickOutput(name, words.slice(1)) ?? (this.io ? (this.io.command(name, words.slice(1), "")?.stdout ?? "") : "");
+    return output.replace(/\n+$/, "");
   }
 
   /** `$((…))`: integer + - * / % over numbers and variables. */
@@ -593,6 +711,143 @@ class Simulation {
     };
     return String(sum());
   }
+}
+
+/** How much simulated script time one interactive command line may take (an endless loop stops there). */
+export const SESSION_HORIZON_MS = 10 * 60_000;
+
+export interface ShellSessionOptions {
+  pod: KObject;
+  container: LogContainerSpec;
+  io: ShellIO;
+  /** Wall-clock epoch ms the session starts (what `date` prints). */
+  now: number;
+  speed?: number;
+}
+
+/**
+ * One interactive shell of `kubectl exec`/`attach`: scripts and stdin lines run against the
+ * container's world, variables live on between lines. Each command line may take at most
+ * {@link SESSION_HORIZON_MS} of simulated time.
+ */
+export class ShellSession {
+  private readonly sim: Simulation;
+  private readonly io: ShellIO;
+  private buffered = "";
+  private offset = 0;
+
+  constructor(options: ShellSessionOptions) {
+    this.io = options.io;
+    const speed = options.speed ?? 1;
+    const run: ContainerRun = { pod: options.pod, container: options.container, containerID: "exec", startedAt: options.now, speed };
+    this.sim = new Simulation(run, Number.MAX_SAFE_INTEGER, (offset) => options.now + offset / speed, options.io);
+  }
+
+  /** `sh -c SCRIPT`. */
+  run(script: string): void {
+    if (this.exited || this.blocked) return;
+    const horizon = this.sim.t + SESSION_HORIZON_MS;
+    this.sim.horizon = horizon;
+    this.sim.exec(parse(statements(script), 0, new Set())[0]);
+    this.offset = this.sim.t;
+  }
+
+  /** One line read from stdin; a block (`for`, `while`, `if`) runs once its last line is in. */
+  line(text: string): void {
+    this.buffered += `${text}\n`;
+    if (!isComplete(this.buffered)) return;
+    const script = this.buffered;
+    this.buffered = "";
+    this.run(script);
+  }
+
+  /** A program run without a shell (`kubectl exec pod -- env`): no expansion. */
+  program(argv: string[]): void {
+    this.sim.horizon = this.sim.t + SESSION_HORIZON_MS;
+    this.sim.direct = true;
+    const output = this.sim.command(argv, { toFile: false });
+    this.sim.direct = false;
+    if (output) this.io.write(1, output);
+  }
+
+  /** Ctrl-C: a blocking program stops (status 130); a half-typed block is dropped. */
+  interrupt(): void {
+    this.buffered = "";
+    if (this.sim.halt !== "forever") return;
+    this.sim.halt = null;
+    this.sim.status = 130;
+  }
+
+  /** `exit` ran. */
+  get exited(): boolean {
+    return this.sim.halt === "exit";
+  }
+
+  /** A program that never ends by itself is running (`sleep infinity`, `tail -f`). */
+  get blocked(): boolean {
+    return this.sim.halt === "forever";
+  }
+
+  /** The shell's exit status: what `exit` gave, else the last command's. */
+  get exitCode(): number {
+    return this.sim.exitCode ?? this.sim.status;
+  }
+
+  /** Simulated ms the session's commands have slept so far. */
+  get elapsedMs(): number {
+    return this.offset;
+  }
+}
+
+/** Whether a script's blocks are all closed (every `for`/`while`/`until`/`if` has its `done`/`fi`). */
+function isComplete(script: string): boolean {
+  let depth = 0;
+  for (const t of statements(script)) {
+    const word = t.split(/\s/, 1)[0]!;
+    if (word === "while" || word === "until" || word === "for" || word === "if") depth++;
+    else if (word === "done" || word === "fi") depth--;
+  }
+  return depth <= 0;
+}
+
+/** A filter reading a pipe (`grep`, `head`, `tail`, `sort`, `wc`), or null for another program. */
+function pipeFilter(name: string, args: string[], input: string): CommandResult | null {
+  const lines = input.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  const out = (ls: string[]) => ls.map((l) => `${l}\n`).join("");
+  const count = () => {
+    const n = args.find((a) => /^-?\d+$/.test(a));
+    return n === undefined ? 10 : Math.abs(Number(n));
+  };
+  switch (name) {
+    case "grep": {
+      const flags = args.filter((a) => a.startsWith("-")).join("");
+      const pattern = args.find((a) => !a.startsWith("-")) ?? "";
+      let re: RegExp;
+      try {
+        re = new RegExp(pattern, flags.includes("i") ? "i" : "");
+      } catch {
+        re = new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+      }
+      const matched = lines.filter((l) => re.test(l) !== flags.includes("v"));
+      if (flags.includes("c")) return { stdout: `${matched.length}\n`, code: matched.length ? 0 : 1 };
+      return { stdout: out(matched), code: matched.length ? 0 : 1 };
+    }
+    case "head":
+      return { stdout: out(lines.slice(0, count())), code: 0 };
+    case "tail":
+      return args.includes("-f") ? null : { stdout: out(lines.slice(-count() || lines.length)), code: 0 };
+    case "sort": {
+      const sorted = [...lines].sort();
+      return { stdout: out(args.includes("-r") ? sorted.reverse() : sorted), code: 0 };
+    }
+    case "wc":
+      return { stdout: args.includes("-l") ? `${lines.length}\n` : `${lines.length} ${input.split(/\s+/).filter(Boolean).length} ${input.length}\n`, code: 0 };
+    case "cat":
+    case "tee":
+      return { stdout: input, code: 0 };
+  }
+  return null;
 }
 
 /** The container's `env` with literal values, each expanded against those before it, as the kubelet does. */

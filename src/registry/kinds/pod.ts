@@ -626,8 +626,10 @@ export const podStrategy: KindStrategy = {
   subresources: {
     status: true,
     extra: [
+      { name: "attach", group: "", version: "v1", kind: "PodAttachOptions", verbs: ["create", "get"] },
       { name: "binding", group: "", version: "v1", kind: "Binding", verbs: ["create"] },
       { name: "eviction", group: "policy", version: "v1", kind: "Eviction", verbs: ["create"] },
+      { name: "exec", group: "", version: "v1", kind: "PodExecOptions", verbs: ["create", "get"] },
       { name: "log", group: "", version: "v1", kind: "Pod", verbs: ["get"] },
     ],
   },
