@@ -14,7 +14,7 @@ import {
   apiVersions,
 } from "./discovery";
 import { aggregatedDiscoveryVersion } from "./negotiate";
-import { buildOpenApiV3, openApiV2ContentType, openApiV2Protobuf, type OpenApiV3 } from "./openapi";
+import { OpenApiDocuments, openApiV2ContentType, wantsOpenApiV2Protobuf, type ServedDocument } from "./openapi";
 import { parseRequestInfo } from "./request-info";
 import { serveResource } from "./resource-handler";
 import { errors, StatusError, toResponse } from "./status";
@@ -41,7 +41,7 @@ const json = (body: unknown, status = 200, headers: Record<string, string> = {})
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 
 export class ApiServer {
-  private openApiV3Cache: { generation: number; documents: OpenApiV3 } | null = null;
+  private openApiCache: { generation: number; documents: OpenApiDocuments } | null = null;
 
   constructor(private readonly options: ApiServerOptions) {}
 
@@ -110,18 +110,15 @@ export class ApiServer {
         if (path === "/api") return json(apiVersions(new URL(request.url).host));
         return json(apiGroupList(kinds));
       }
-      case "/openapi/v2":
-        return new Response(openApiV2Protobuf(versionInfo(kubernetesVersion).gitVersion), {
-          headers: { "content-type": openApiV2ContentType },
-        });
+      case "/openapi/v2": {
+        const protobuf = wantsOpenApiV2Protobuf(accept);
+        const doc = protobuf ? this.openApi().v2Protobuf() : this.openApi().v2Json();
+        return openApiResponse(request, doc, protobuf ? openApiV2ContentType : "application/json", { vary: "Accept" });
+      }
       case "/openapi/v3":
-        return json(this.openApiV3().index);
+        return openApiResponse(request, this.openApi().v3Index(), "application/json");
     }
-    if (path.startsWith("/openapi/v3/")) {
-      const doc = this.openApiV3().documents.get(path.slice("/openapi/v3/".length));
-      if (doc) return new Response(doc, { headers: { "content-type": "application/json" } });
-      throw errors.pathNotFound();
-    }
+    if (path.startsWith("/openapi/v3/")) return this.serveOpenApiV3Document(request, path);
     const parts = path.split("/").filter(Boolean);
     if (parts[0] === "api" && parts.length === 2) {
       const list = apiResourceList(kinds, "", parts[1]);
@@ -138,12 +135,45 @@ export class ApiServer {
     throw errors.pathNotFound();
   }
 
-  private openApiV3(): OpenApiV3 {
-    const { registry } = this.options;
-    if (this.openApiV3Cache?.generation !== registry.generation) {
-      const documents = buildOpenApiV3(registry.strategies, versionInfo(this.options.kubernetesVersion).gitVersion);
-      this.openApiV3Cache = { generation: registry.generation, documents };
+  /**
+   * A group-version's v3 document. With `?hash=`, as kube-openapi: the current hash gets immutable
+   * cache headers; a stale one a 301 to the current URL (which keeps the sandbox's path prefix,
+   * since clients resolve the Location against the server root).
+   */
+  private serveOpenApiV3Document(request: Request, path: string): Response {
+    const groupVersion = path.slice("/openapi/v3/".length);
+    const doc = this.openApi().v3Document(groupVersion);
+    if (!doc) throw errors.pathNotFound();
+    const url = new URL(request.url);
+    const hash = url.searchParams.get("hash");
+    if (!hash) return openApiResponse(request, doc, "application/json", { vary: "Accept" });
+    if (hash !== doc.etag) {
+      const prefix = url.pathname.endsWith(path) ? url.pathname.slice(0, url.pathname.length - path.length) : "";
+      return new Response(null, { status: 301, headers: { location: `${prefix}/openapi/v3/${groupVersion}?hash=${doc.etag}` } });
     }
-    return this.openApiV3Cache.documents;
+    return openApiResponse(request, doc, "application/json", {
+      vary: "Accept",
+      "cache-control": "public, immutable",
+      expires: new Date(this.options.clock.now() + 365 * 24 * 3600 * 1000).toUTCString(),
+    });
   }
+
+  /** The OpenAPI documents of the kinds served now, rebuilt (lazily) when the set of kinds changes. */
+  private openApi(): OpenApiDocuments {
+    const { registry } = this.options;
+    if (this.openApiCache?.generation !== registry.generation) {
+      const documents = new OpenApiDocuments(registry.strategies, versionInfo(this.options.kubernetesVersion).gitVersion);
+      this.openApiCache = { generation: registry.generation, documents };
+    }
+    return this.openApiCache.documents;
+  }
+}
+
+/** An OpenAPI document with its ETag; `If-None-Match` with that tag gets a 304, as http.ServeContent answers. */
+function openApiResponse(request: Request, doc: ServedDocument, contentType: string, headers: Record<string, string> = {}): Response {
+  const etag = `"${doc.etag}"`;
+  const all = { etag, ...headers };
+  const ifNoneMatch = request.headers.get("if-none-match");
+  if (ifNoneMatch && ifNoneMatch.split(",").some((t) => t.trim() === etag || t.trim() === "*")) return new Response(null, { status: 304, headers: all });
+  return new Response(doc.body, { headers: { "content-type": contentType, ...all } });
 }
