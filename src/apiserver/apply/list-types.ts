@@ -8,6 +8,7 @@
  *             may be declared atomic too (upstream's `+structType=atomic`, e.g. a LabelSelector);
  *             objects without an entry are owned field by field.
  */
+import { listTypeAt } from "../../schema/model";
 import { patchMeta } from "../patch/patch-metadata";
 import { isPlainObject } from "./fieldpath";
 
@@ -20,17 +21,6 @@ export interface ListType {
 /** `path`: JSON field names from the object's root; list items add no segment. */
 export type ListTypeLookup = (path: readonly string[]) => ListType | undefined;
 
-/**
- * Upstream keys some lists by two fields where strategic merge patch uses one: a port is the
- * same port only with the same protocol (which defaults to TCP), a spread constraint is per
- * topology key and action.
- */
-const compoundKeys: Record<string, ListType> = {
-  containerPort: { type: "map", keys: ["containerPort", "protocol"], keyDefaults: { protocol: "TCP" } },
-  port: { type: "map", keys: ["port", "protocol"], keyDefaults: { protocol: "TCP" } },
-  topologyKey: { type: "map", keys: ["topologyKey", "whenUnsatisfiable"] },
-};
-
 /** Objects upstream marks `+structType=atomic` that built-in kinds use: label selectors. */
 function isAtomicStruct(kind: string, path: readonly string[]): boolean {
   const last = path[path.length - 1];
@@ -39,14 +29,24 @@ function isAtomicStruct(kind: string, path: readonly string[]): boolean {
   return path.length === 2 && path[0] === "spec" && last === "selector" && kind !== "Service" && kind !== "ReplicationController";
 }
 
-/** The list types of a built-in kind, derived from its strategic-merge-patch metadata. */
+/**
+ * The list types of a built-in kind: the schema's `x-kubernetes-list-type` / `map-type` where
+ * declared, else (as upstream's schema conversion) derived from the strategic-merge-patch metadata.
+ */
 export function builtinListTypes(kind: string, group: string | undefined): ListTypeLookup {
   return (path) => {
     if (path.length > 0 && isAtomicStruct(kind, path)) return { type: "atomic" };
+    const declared = listTypeAt(kind, group, path);
+    if (declared && "mapType" in declared) return declared.mapType === "atomic" ? { type: "atomic" } : undefined;
+    if (declared?.type === "map") {
+      const keys = [...(declared.keys ?? [])];
+      return keys.includes("protocol") ? { type: "map", keys, keyDefaults: { protocol: "TCP" } } : { type: "map", keys };
+    }
+    if (declared) return { type: declared.type };
     const meta = patchMeta(kind, group, path);
     if (!meta?.strategy.includes("merge")) return undefined;
     if (!meta.mergeKey) return { type: "set" };
-    return compoundKeys[meta.mergeKey] ?? { type: "map", keys: [meta.mergeKey] };
+    return { type: "map", keys: [meta.mergeKey] };
   };
 }
 
