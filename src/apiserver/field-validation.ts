@@ -511,5 +511,5 @@ export function checkedPatchFunction(
   schemas: SchemaLookup = builtinSchema,
 ): CheckedPatch {
   const target = targetOf(query, "PatchOptions", endpoint, schemas);
-  return checkedPatch(patchFunction(contentType, bytes, endpoint.strategy.kind), bytes, contentType, target);
+  return checkedPatch(patchFunction(contentType, bytes, endpoint.strategy), bytes, contentType, target);
 }

@@ -23,6 +23,8 @@ export function toScale(obj: KObject, paths: ScalePaths): KObject {
   const selector = read(obj, paths.labelSelector);
   const status: Record<string, unknown> = { replicas: (read(obj, paths.statusReplicas) as number | undefined) ?? 0 };
   if (selector && typeof selector === "object") status.selector = labelSelectorToString(selector as never);
+  // A custom resource's labelSelectorPath points at a selector already in string form.
+  else if (typeof selector === "string") status.selector = selector;
   return {
     kind: "Scale",
     apiVersion: "autoscaling/v1",

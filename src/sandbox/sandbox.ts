@@ -8,6 +8,7 @@ import { errors } from "../apiserver/status";
 import { type Clock, type Ids } from "../registry/clock";
 import { SandboxClock, type SandboxClockState } from "../controlplane/clock";
 import { ControlPlane } from "../controlplane/control-plane";
+import { defineEstablishedCrds } from "../apiextensions/custom-resource";
 import { Registry } from "../registry/registry";
 import { defaultLimits, type NamespacePhase, type RegistryDeps, type StoreLimits } from "../registry/store";
 import { builtinKinds } from "../registry/kinds";
@@ -86,6 +87,8 @@ export class Sandbox {
       namespacePhase: (ns) => this.namespacePhase(ns),
       listClusterObjects: (group, resource) => this.registry.resource(group, resource).list("", { selection: selectEverything }).items,
     });
+    // Custom resources of CRDs already stored (a sandbox loaded from its backend) are served again.
+    defineEstablishedCrds(this.registry);
     this.api = new ApiServer({
       registry: this.registry,
       clock: deps.clock,

@@ -4,6 +4,7 @@ import { componentStatusStrategy } from "./componentstatus";
 import { configMapStrategy } from "./configmap";
 import { controllerRevisionStrategy } from "./controllerrevision";
 import { cronJobStrategy } from "./cronjob";
+import { customResourceDefinitionStrategy } from "./customresourcedefinition";
 import { daemonSetStrategy } from "./daemonset";
 import { deploymentStrategy } from "./deployment";
 import { endpointsStrategy } from "./endpoints";
@@ -47,4 +48,5 @@ export const builtinKinds: readonly KindStrategy[] = [
   endpointSliceStrategy,
   priorityClassStrategy,
   podDisruptionBudgetStrategy,
+  customResourceDefinitionStrategy,
 ];
