@@ -309,17 +309,20 @@ export class ControlPlane {
    * The garbage collector hears of every owner that goes or starts an orphan/foreground deletion,
    * and of every dependent that goes (its owners may be waiting in a foreground deletion).
    */
+  /** Every storage resource, custom resources defined later included, feeds the garbage collector. */
   private watchOwners(): void {
     const seen = new Set<string>();
-    for (const store of this.options.registry.stores()) {
+    const followOwners = (store: ResourceStore) => {
       const storage = storageResource(store.strategy);
-      if (seen.has(storage)) continue;
+      if (seen.has(storage)) return;
       seen.add(storage);
       this.follow(store, store.revision, (event) => {
         if (needsCollection(event)) this.enqueue("gc", ownerKey(event.object));
         if (event.type === "DELETED") for (const key of ownerKeysOf(event.object)) this.enqueue("gc", key);
       });
-    }
+    };
+    for (const store of this.options.registry.stores()) followOwners(store);
+    this.options.registry.onDefine(followOwners);
   }
 
   /**

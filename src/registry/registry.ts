@@ -10,6 +10,7 @@ export class Registry {
   /** Increases whenever the set of served kinds changes; caches of discovery and OpenAPI key on it. */
   generation = 0;
   private strategiesCache: { generation: number; strategies: readonly KindStrategy[] } | null = null;
+  private readonly defineListeners: ((store: ResourceStore) => void)[] = [];
 
   constructor(strategies: readonly KindStrategy[], private readonly deps: RegistryDeps) {
     for (const strategy of strategies) this.byResource.set(resourceId(strategy.group, strategy.version, strategy.resource), new ResourceStore(strategy, deps));
@@ -51,7 +52,13 @@ export class Registry {
     const store = new ResourceStore(strategy, this.deps);
     this.byResource.set(resourceId(strategy.group, strategy.version, strategy.resource), store);
     this.generation++;
+    for (const listener of this.defineListeners) listener(store);
     return store;
+  }
+
+  /** Calls `listener` with the store of every kind defined from now on. */
+  onDefine(listener: (store: ResourceStore) => void): void {
+    this.defineListeners.push(listener);
   }
 
   /** Stops serving every version of a group/resource (its stored objects stay in storage); true when something was served. */

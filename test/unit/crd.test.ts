@@ -7,7 +7,7 @@ import { crdReconciler } from "../../src/controlplane/controllers/crd";
 import { defineEstablishedCrds } from "../../src/apiextensions/custom-resource";
 import { patchFunction } from "../../src/apiserver/patch";
 import { toTable } from "../../src/apiserver/table";
-import { quietSandbox } from "./support/cluster";
+import { quietSandbox, runLoop } from "./support/cluster";
 
 const user = { user: systemUser };
 
@@ -246,6 +246,20 @@ describe("CRD controller", () => {
 });
 
 describe("custom resources", () => {
+  it("own their dependents: deleting a Widget garbage-collects the ConfigMap it owns", async () => {
+    const { clock, sandbox, registry } = await quietSandbox();
+    await registry.resource("apiextensions.k8s.io", "customresourcedefinitions").create("", widgetCrd(), user);
+    await runLoop(sandbox, clock, 5_000);
+    const widgets = registry.lookup("example.com", "v1", "widgets")!;
+    const owner = await widgets.create("default", widget("w1", { size: "small" }), user);
+    const configMaps = registry.resource("", "configmaps");
+    const ownerReferences = [{ apiVersion: "example.com/v1", kind: "Widget", name: "w1", uid: owner.metadata.uid! }];
+    await configMaps.create("default", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "w1-config", ownerReferences } }, user);
+    await widgets.delete("default", "w1", user);
+    await runLoop(sandbox, clock, 5_000);
+    expect(() => configMaps.get("default", "w1-config")).toThrow(/not found/);
+  });
+
   it("are defaulted and pruned on create; status is dropped and generation starts at 1", async () => {
     const w = await world();
     await w.established();
