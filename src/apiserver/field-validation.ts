@@ -126,6 +126,55 @@ function withTypeMeta(inner: SchemaNode): SchemaNode {
   return { kind: "struct", field: (name) => (name === "apiVersion" || name === "kind" ? OPAQUE : inner.field(name)) };
 }
 
+const openApiNodes = new WeakMap<object, SchemaNode>();
+const isSchemaObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const NO_FIELDS: SchemaNode = { kind: "struct", field: () => undefined };
+
+/**
+ * The node of a structural OpenAPI v3 schema (a CRD version's): properties are a struct,
+ * additionalProperties a map, items a list; preserve-unknown-fields, embedded resources,
+ * int-or-string and scalars are opaque; an object declaring neither knows no fields (all pruned).
+ */
+function openApiNode(schema: Record<string, unknown>): SchemaNode {
+  let node = openApiNodes.get(schema);
+  if (node) return node;
+  const { properties, additionalProperties, items } = schema;
+  if (schema["x-kubernetes-preserve-unknown-fields"] === true || schema["x-kubernetes-embedded-resource"] === true || schema["x-kubernetes-int-or-string"] === true) {
+    node = OPAQUE;
+  } else if (schema.type === "array") {
+    node = isSchemaObject(items) ? { kind: "list", item: openApiNode(items) } : OPAQUE;
+  } else if (schema.type === "object" && isSchemaObject(properties)) {
+    node = { kind: "struct", field: (name) => (Object.hasOwn(properties, name) && isSchemaObject(properties[name]) ? openApiNode(properties[name]) : undefined) };
+  } else if (schema.type === "object" && (isSchemaObject(additionalProperties) || additionalProperties === true)) {
+    node = { kind: "map", value: isSchemaObject(additionalProperties) ? openApiNode(additionalProperties) : OPAQUE };
+  } else {
+    node = schema.type === "object" ? NO_FIELDS : OPAQUE;
+  }
+  openApiNodes.set(schema, node);
+  return node;
+}
+
+const customResourceNodes = new WeakMap<object, SchemaNode>();
+
+/** A custom resource's schema: its CRD's for the body, ObjectMeta's for `metadata`, TypeMeta opaque. */
+function customResourceNode(openApiSchema: Record<string, unknown>): SchemaNode {
+  let node = customResourceNodes.get(openApiSchema);
+  if (node) return node;
+  const body = openApiNode(openApiSchema);
+  const configMap = builtinSchema("v1", "ConfigMap");
+  const objectMeta = configMap?.kind === "struct" ? configMap.field("metadata") : OPAQUE;
+  node = {
+    kind: "struct",
+    field(name) {
+      if (name === "apiVersion" || name === "kind") return OPAQUE;
+      if (name === "metadata") return objectMeta;
+      return body.kind === "struct" ? body.field(name) : body.kind === "opaque" ? OPAQUE : undefined;
+    },
+  };
+  customResourceNodes.set(openApiSchema, node);
+  return node;
+}
+
 /** The schema of a built-in kind from the protobuf message tables. */
 export const builtinSchema: SchemaLookup = (apiVersion, kind) => {
   const key = `${apiVersion}/${kind}`;
@@ -479,13 +528,15 @@ export function withWarnings(response: Response, warnings: readonly string[]): R
 /** The endpoint an API request writes through (a ResourceStore). */
 export interface WriteEndpoint {
   readonly apiVersion: string;
-  readonly strategy: { readonly kind: string };
+  /** `openApiSchema`: the kind's own schema (custom resources), checked instead of `schemas`. */
+  readonly strategy: { readonly kind: string; readonly openApiSchema?: Record<string, unknown> };
 }
 
 function targetOf(query: URLSearchParams, optionsKind: WriteOptionsKind, endpoint: WriteEndpoint, schemas: SchemaLookup): ValidationTarget {
   const { apiVersion } = endpoint;
-  const { kind } = endpoint.strategy;
-  return { directive: fieldValidationDirective(query, optionsKind), schema: schemas(apiVersion, kind), kind, apiVersion };
+  const { kind, openApiSchema } = endpoint.strategy;
+  const schema = openApiSchema ? customResourceNode(openApiSchema) : schemas(apiVersion, kind);
+  return { directive: fieldValidationDirective(query, optionsKind), schema, kind, apiVersion };
 }
 
 /** Decodes a create/update body (see decodeObject), then checks and prunes it per `?fieldValidation`. */

@@ -15,7 +15,7 @@ import {
   type ValidationTarget,
 } from "../../src/apiserver/field-validation";
 import { findDuplicateKeys } from "../../src/apiserver/json-duplicates";
-import { cluster, configMap, contentType, deployment, paths, pod, type Cluster } from "./support/cluster";
+import { cluster, configMap, contentType, deployment, paths, pod, runLoop, type Cluster } from "./support/cluster";
 
 let c: Cluster;
 beforeEach(async () => {
@@ -313,5 +313,47 @@ describe("real-world manifests", () => {
     }
     expect(problems).toEqual([]);
     expect(checked).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe("custom resources", () => {
+  const crd = {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: "gadgets.example.com" },
+    spec: {
+      group: "example.com",
+      scope: "Namespaced",
+      names: { plural: "gadgets", kind: "Gadget" },
+      versions: [
+        {
+          name: "v1",
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              properties: {
+                spec: { type: "object", properties: { size: { type: "integer" }, extra: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+  const gadget = (spec: Record<string, unknown>) => ({ apiVersion: "example.com/v1", kind: "Gadget", metadata: { name: "g" }, spec });
+
+  it("are checked against their CRD's schema: Strict refuses unknown fields, Warn prunes them with a warning", async () => {
+    expect((await c.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)).status).toBe(201);
+    await runLoop(c.sandbox, c.clock, 5_000);
+    const base = "/apis/example.com/v1/namespaces/default/gadgets";
+    const strict = await c.post(`${base}?fieldValidation=Strict`, gadget({ size: 1, junk: true, extra: { anything: 1 } }));
+    expect(strict.status).toBe(400);
+    expect((strict.body as { message: string }).message).toMatch(/strict decoding error: unknown field "spec\.junk"$/);
+    const warned = await c.post(`${base}?fieldValidation=Warn`, gadget({ size: 1, junk: true, extra: { anything: 1 } }));
+    expect(warned.status).toBe(201);
+    expect(warnings(warned.headers)).toEqual(['unknown field "spec.junk"']);
+    expect((warned.body as { spec: unknown }).spec).toEqual({ size: 1, extra: { anything: 1 } });
   });
 });
