@@ -9,6 +9,8 @@ import { configMapStrategy } from "../../src/registry/kinds/configmap";
 import { endpointsStrategy } from "../../src/registry/kinds/endpoints";
 import { coreToEventsV1, eventStrategy, eventsV1Strategy, eventsV1ToCore } from "../../src/registry/kinds/event";
 import { leaseStrategy } from "../../src/registry/kinds/lease";
+import { limitRangeStrategy } from "../../src/registry/kinds/limitrange";
+import { resourceQuotaStrategy } from "../../src/registry/kinds/resourcequota";
 import { namespaceStrategy } from "../../src/registry/kinds/namespace";
 import { nodeStrategy } from "../../src/registry/kinds/node";
 import { secretStrategy } from "../../src/registry/kinds/secret";
@@ -328,6 +330,44 @@ describe("ConfigMap", () => {
     expect(update(configMapStrategy, cm({ data: { a: "1" } }), stored).message).toBe(
       'ConfigMap "cfg" is invalid: immutable: Forbidden: field is immutable when `immutable` is set',
     );
+  });
+});
+
+describe("LimitRange", () => {
+  const lr = (limits: unknown[]) => obj("LimitRange", "v1", { metadata: { name: "lr" }, spec: { limits } });
+
+  it("keeps min ≤ defaultRequest ≤ default ≤ max, with upstream's messages", () => {
+    const message = create(limitRangeStrategy, lr([{ type: "Container", min: { cpu: "2" }, max: { cpu: "1" }, default: { cpu: "3" }, defaultRequest: { cpu: "500m" } }])).message;
+    expect(message).toContain("spec.limits[0].min[cpu]: Invalid value: \"2\": min value 2 is greater than max value 1");
+    expect(message).toContain("spec.limits[0].defaultRequest[cpu]: Invalid value: \"500m\": min value 2 is greater than default request value 500m");
+    expect(message).toContain("spec.limits[0].default[cpu]: Invalid value: \"3\": default value 3 is greater than max value 1");
+  });
+
+  it("refuses defaults on Pod limits and ratios below 1", () => {
+    const message = create(limitRangeStrategy, lr([{ type: "Pod", default: { cpu: "1" }, maxLimitRequestRatio: { memory: "500m" } }])).message;
+    expect(message).toContain("spec.limits[0].default: Forbidden: may not be specified when `type` is 'Pod'");
+    expect(message).toContain('spec.limits[0].maxLimitRequestRatio[memory]: Invalid value: "500m": ratio 500m is less than 1');
+  });
+
+  it("accepts a valid range and canonicalizes its quantities", () => {
+    const valid = lr([{ type: "Container", max: { memory: "1Gi" }, default: { memory: "512Mi" }, defaultRequest: { memory: "256Mi", cpu: "0.1" } }]);
+    expect(create(limitRangeStrategy, valid).message).toBeUndefined();
+  });
+});
+
+describe("ResourceQuota", () => {
+  const quota = (spec: Record<string, unknown>, status?: Record<string, unknown>) =>
+    obj("ResourceQuota", "v1", { metadata: { name: "q", creationTimestamp: ago(5 * MIN) }, spec, ...(status ? { status } : {}) });
+
+  it("refuses negative limits and unknown scopes", () => {
+    const message = create(resourceQuotaStrategy, quota({ hard: { pods: "-1" }, scopes: ["Sometimes"] })).message;
+    expect(message).toContain('spec.hard[pods]: Invalid value: "-1": must be greater than or equal to 0');
+    expect(message).toContain('spec.scopes: Invalid value: "Sometimes": unsupported scope');
+  });
+
+  it("shows used/hard per resource in REQUEST and LIMIT, as kubectl get quota", () => {
+    const q = quota({ hard: { pods: "10", "requests.cpu": "2", "limits.memory": "1Gi" } }, { hard: { pods: "10", "requests.cpu": "2", "limits.memory": "1Gi" }, used: { pods: "3", "requests.cpu": "500m" } });
+    expect(resourceQuotaStrategy.table!.cells(q, NOW)).toEqual(["5m", "pods: 3/10, requests.cpu: 500m/2", "limits.memory: 0/1Gi"]);
   });
 });
 

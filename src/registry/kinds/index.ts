@@ -11,6 +11,7 @@ import { endpointsStrategy } from "./endpoints";
 import { endpointSliceStrategy } from "./endpointslice";
 import { eventStrategy, eventsV1Strategy } from "./event";
 import { leaseStrategy } from "./lease";
+import { limitRangeStrategy } from "./limitrange";
 import { jobStrategy } from "./job";
 import { namespaceStrategy } from "./namespace";
 import { nodeStrategy } from "./node";
@@ -19,6 +20,7 @@ import { podStrategy } from "./pod";
 import { podDisruptionBudgetStrategy } from "./poddisruptionbudget";
 import { priorityClassStrategy } from "./priorityclass";
 import { replicaSetStrategy } from "./replicaset";
+import { resourceQuotaStrategy } from "./resourcequota";
 import { secretStrategy } from "./secret";
 import { serviceStrategy } from "./service";
 import { serviceAccountStrategy } from "./serviceaccount";
@@ -34,6 +36,8 @@ export const builtinKinds: readonly KindStrategy[] = [
   secretStrategy,
   serviceAccountStrategy,
   persistentVolumeClaimStrategy,
+  limitRangeStrategy,
+  resourceQuotaStrategy,
   eventStrategy,
   eventsV1Strategy,
   componentStatusStrategy,
