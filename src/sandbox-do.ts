@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
+import { publicPaths } from "./apiserver/app";
 import { errors, toResponse } from "./apiserver/status";
 import type { Env } from "./env";
-import { sandboxToken, timingSafeEqual } from "./management/credentials";
+import { sandboxToken, timingSafeEqual, verifySandboxToken } from "./management/credentials";
 import { SandboxRecords } from "./management/records";
 import type { SandboxClockState } from "./controlplane/clock";
 import { randomIds, systemClock } from "./registry/clock";
@@ -153,7 +154,7 @@ export class SandboxCluster extends DurableObject<Env> {
     const url = new URL(request.url);
     const match = /^\/sandboxes\/([^/]+)(\/.*)?$/.exec(url.pathname);
     if (!match) return toResponse(errors.pathNotFound());
-    const sandbox = await this.open(match[1]);
+    const sandbox = (await this.admitsBeforeLoad(match[1], request, match[2] ?? "/")) ? await this.open(match[1]) : null;
     if (!sandbox) {
       await request.body?.cancel();
       return toResponse(errors.unauthorized());
@@ -162,6 +163,20 @@ export class SandboxCluster extends DurableObject<Env> {
     const response = await sandbox.api.handle(request, match[2] ?? "/");
     await this.alarmWatchdog(sandbox);
     return response;
+  }
+
+  /**
+   * A cold sandbox is loaded from D1 only for a request that carries its admin token (checked
+   * against the sandbox's one-row record) or asks for a public path: a wrong or foreign
+   * credential never makes this object read the sandbox's objects, and gets the same 401 as an
+   * unknown sandbox. Once loaded, the API server authenticates every request itself.
+   */
+  private async admitsBeforeLoad(id: string, request: Request, path: string): Promise<boolean> {
+    if (this.sandbox || publicPaths.has(path.replace(/\/+$/, "") || "/")) return true;
+    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+    if (!token) return false;
+    const record = await new SandboxRecords(this.env.DB).get(id, Date.now());
+    return record !== null && (await verifySandboxToken(this.env.TOKEN_SECRET, record.id, record.tokenGeneration, token));
   }
 
   /**

@@ -35,7 +35,7 @@ export interface ApiServerOptions {
 }
 
 /** Paths anyone may read, as kube-apiserver's system:public-info-viewer role allows. */
-const publicPaths = new Set(["/version", "/healthz", "/livez", "/readyz"]);
+export const publicPaths = new Set(["/version", "/healthz", "/livez", "/readyz"]);
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });

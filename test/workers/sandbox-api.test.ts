@@ -116,6 +116,19 @@ describe("Kubernetes API of a sandbox", () => {
     expect((await call(`/sandboxes/${a.id}/api/v1/namespaces`)).status).toBe(401);
   });
 
+  it("loads a cold sandbox only for its own token: a foreign one gets 401 before any of its objects is read", async () => {
+    const a = await createSandbox();
+    const b = await createSandbox();
+    const stub = env.SANDBOX.get(env.SANDBOX.idFromName(a.id));
+    await evictDurableObject(stub);
+    const foreign = await call(`/sandboxes/${a.id}/api/v1/namespaces`, { headers: { authorization: `Bearer ${b.token}` } });
+    expect(foreign.status).toBe(401);
+    const loaded = (instance: unknown) => (instance as { sandbox: unknown }).sandbox !== null;
+    expect(await runInDurableObject(stub, loaded)).toBe(false);
+    expect((await a.kube("/api/v1/namespaces")).status).toBe(200);
+    expect(await runInDurableObject(stub, loaded)).toBe(true);
+  });
+
   it("starts like a kubeadm cluster", async () => {
     const sandbox = await createSandbox({ kubernetesVersion: "1.31" });
     const version = (await (await sandbox.kube("/version")).json()) as { gitVersion: string };
