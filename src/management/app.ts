@@ -1,5 +1,6 @@
 /**
- * The management API (`/v1`): sandboxes on demand. JSON in and out; errors are
+ * The management API (`/v1`): sandboxes on demand, for the admin key or a tenant key (a tenant
+ * sees only its own sandboxes; tenants and keys: tenant-routes.ts). JSON in and out; errors are
  * `{"error": {"status", "reason", "message", "field"?}}`.
  */
 import { Hono, type Context } from "hono";
@@ -9,35 +10,14 @@ import type { SandboxRecord } from "../sandbox/sandbox";
 import { MAX_NODES, parseNodePool, parseSandboxSpec, parseTtl, SpecError } from "../sandbox/spec";
 import { isAdminKey, sandboxToken } from "./credentials";
 import { kubeconfig } from "./kubeconfig";
+import { ADMIN_OWNER, apiError, MAX_MANAGEMENT_BODY, randomId, readJson, readObject, type AppEnv } from "./http";
+import { quotasOf, RateLimiter } from "./quotas";
 import { SandboxRecords } from "./records";
+import { isWellFormedTenantKey } from "./tenant-keys";
+import { tenantRoutes, tenantStore } from "./tenant-routes";
 
-type AppEnv = { Bindings: Env; Variables: { owner: string } };
-
-const idAlphabet = "abcdefghijkmnpqrstuvwxyz23456789";
-
-function randomId(prefix: string, length: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(length));
-  return prefix + Array.from(bytes, (b) => idAlphabet[b % idAlphabet.length]).join("");
-}
-
-function apiError(c: Context, status: 400 | 401 | 404 | 409 | 413 | 422 | 500, reason: string, message: string, field?: string) {
-  return c.json({ error: { status, reason, message, ...(field !== undefined ? { field } : {}) } }, status);
-}
-
-const MAX_MANAGEMENT_BODY = 64 * 1024;
 /** One clock advance jumps at most a year of simulated time. */
 const MAX_ADVANCE_SECONDS = 365 * 24 * 3600;
-
-async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.length > MAX_MANAGEMENT_BODY) throw new SpecError("", `the request body is larger than ${MAX_MANAGEMENT_BODY} bytes`, 400);
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new SpecError("", `the request body is not valid JSON: ${(e as Error).message}`, 400);
-  }
-}
 
 function serverUrl(requestUrl: string, id: string): string {
   return `${new URL(requestUrl).origin}/sandboxes/${id}`;
@@ -63,13 +43,28 @@ function describe(record: SandboxRecord, server: string) {
 export function managementApp() {
   const app = new Hono<AppEnv>();
 
+  const limiter = new RateLimiter();
+
+  // Every credential is checked here, before any route reads a sandbox: the admin key, or a
+  // well-formed (checksummed) tenant key found live by its digest; anything else is a 401.
   app.use("*", async (c, next) => {
-    const match = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "");
-    if (!match || !isAdminKey(c.env.ADMIN_API_KEY, match[1])) {
-      return apiError(c, 401, "Unauthorized", "a valid API key is required: send it as 'Authorization: Bearer <key>'");
+    const key = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    if (key && isAdminKey(c.env.ADMIN_API_KEY, key)) {
+      c.set("owner", ADMIN_OWNER);
+      c.set("quotas", null);
+      return next();
     }
-    c.set("owner", "admin");
-    await next();
+    const tenant = key && isWellFormedTenantKey(key) ? await tenantStore(c).authenticate(key) : null;
+    if (!tenant) return apiError(c, 401, "Unauthorized", "a valid API key is required: send it as 'Authorization: Bearer <key>'");
+    const quotas = quotasOf(tenant.quotas);
+    const retryAfter = limiter.take(tenant.id, quotas.requestsPerSecond);
+    if (retryAfter > 0) {
+      const message = `tenant "${tenant.id}" is over its quota of ${quotas.requestsPerSecond} requests per second`;
+      return apiError(c, 429, "TooManyRequests", message, undefined, { "retry-after": String(retryAfter) });
+    }
+    c.set("owner", tenant.id);
+    c.set("quotas", quotas);
+    return next();
   });
 
   app.onError((err, c) => {
@@ -81,6 +76,10 @@ export function managementApp() {
   app.post("/sandboxes", async (c) => {
     const spec = parseSandboxSpec(await readJson(c), () => randomId("sandbox-", 6));
     const now = Date.now();
+    const quotas = c.get("quotas");
+    if (quotas && (await new SandboxRecords(c.env.DB).countAlive(c.get("owner"), now)) >= quotas.sandboxes) {
+      return apiError(c, 403, "Forbidden", `tenant "${c.get("owner")}" already has ${quotas.sandboxes} sandboxes alive, its quota: delete one first`);
+    }
     const record: SandboxRecord = {
       id: randomId("sbx-", 12),
       name: spec.name,
@@ -104,13 +103,13 @@ export function managementApp() {
 
   app.get("/sandboxes", async (c) => {
     const owner = c.get("owner");
-    const records = await new SandboxRecords(c.env.DB).list(owner === "admin" ? null : owner, Date.now());
+    const records = await new SandboxRecords(c.env.DB).list(owner === ADMIN_OWNER ? null : owner, Date.now());
     return c.json({ items: records.map((r) => describe(r, serverUrl(c.req.url, r.id))) });
   });
 
   const find = async (c: Context<AppEnv>) => {
     const record = await new SandboxRecords(c.env.DB).get(c.req.param("id")!, Date.now());
-    if (!record || (c.get("owner") !== "admin" && record.owner !== c.get("owner"))) return null;
+    if (!record || (c.get("owner") !== ADMIN_OWNER && record.owner !== c.get("owner"))) return null;
     return record;
   };
   const notFound = (c: Context<AppEnv>) => apiError(c, 404, "NotFound", `sandbox "${c.req.param("id")}" not found`);
@@ -232,8 +231,7 @@ export function managementApp() {
   app.patch("/sandboxes/:id", async (c) => {
     const record = await find(c);
     if (!record) return notFound(c);
-    const body = await readJson(c);
-    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new SpecError("", "the request body must be a JSON object", 400);
+    const body = await readObject(c);
     for (const key of Object.keys(body)) {
       if (key !== "ttlSeconds") throw new SpecError(key, `field "${key}" cannot be changed; only ttlSeconds can`, 400);
     }
@@ -250,6 +248,8 @@ export function managementApp() {
     await stub(c.env, record.id).destroy();
     return c.json({ id: record.id, deleted: true });
   });
+
+  tenantRoutes(app);
 
   app.notFound((c) => apiError(c, 404, "NotFound", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   return app;

@@ -1,7 +1,7 @@
 /**
  * Sandbox records in D1 (the management plane's table), through drizzle.
  */
-import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
+import { and, count, desc, eq, gt, isNull, or } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { SandboxRecord } from "../sandbox/sandbox";
 import type { SandboxSpec } from "../sandbox/spec";
@@ -48,6 +48,13 @@ export class SandboxRecords {
     const row = rows[0];
     if (!row || (row.expiresAt !== null && row.expiresAt <= now)) return null;
     return toRecord(row);
+  }
+
+  /** How many sandboxes of `owner` are alive. */
+  async countAlive(owner: string, now: number): Promise<number> {
+    const live = or(isNull(sandboxes.expiresAt), gt(sandboxes.expiresAt, now));
+    const rows = await this.db.select({ n: count() }).from(sandboxes).where(and(eq(sandboxes.owner, owner), live));
+    return rows[0]?.n ?? 0;
   }
 
   /** Live sandboxes, newest first; all owners when `owner` is null. */

@@ -2,6 +2,7 @@
  * The D1 schema (drizzle-orm, sqlite dialect). Every table is keyed by sandbox id first, so
  * sandboxes can be spread over several D1 databases without changing a query.
  *
+ * - `tenants`, `tenant_keys`: who may use the management API; keys are stored as SHA-256 digests.
  * - `sandboxes`: one row per sandbox (management plane).
  * - `revisions`: the revision log, etcd's history: one row per write.
  * - `objects`: the current value of every live key, so a cold start reads state without
@@ -9,14 +10,39 @@
  *
  * Times are integer milliseconds since the epoch; values are JSON text.
  */
-import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const tenants = sqliteTable("tenants", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: integer("created_at").notNull(),
+  /** Overrides of the default quotas (see src/management/quotas.ts); null: the defaults. */
+  quotas: text("quotas", { mode: "json" }).$type<Record<string, number>>(),
+});
+
+export const tenantKeys = sqliteTable(
+  "tenant_keys",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    /** Hex SHA-256 of the whole key; the key itself is never stored. */
+    digest: text("digest").notNull(),
+    /** The first characters of the key, to tell keys apart in listings. */
+    prefix: text("prefix").notNull(),
+    name: text("name").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** Null while the key works. */
+    revokedAt: integer("revoked_at"),
+  },
+  (table) => [uniqueIndex("tenant_keys_digest_idx").on(table.digest), index("tenant_keys_tenant_idx").on(table.tenantId)],
+);
 
 export const sandboxes = sqliteTable(
   "sandboxes",
   {
     id: text("id").primaryKey(),
     name: text("name").notNull(),
-    /** Tenant id ("admin" for now). */
+    /** The tenant that created it ("admin" for the admin key). */
     owner: text("owner").notNull(),
     createdAt: integer("created_at").notNull(),
     /** Null: never expires. */
@@ -64,4 +90,6 @@ export const objects = sqliteTable(
 );
 
 export type SandboxRow = typeof sandboxes.$inferSelect;
+export type TenantRow = typeof tenants.$inferSelect;
+export type TenantKeyRow = typeof tenantKeys.$inferSelect;
 export type NewSandboxRow = typeof sandboxes.$inferInsert;
