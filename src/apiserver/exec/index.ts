@@ -27,6 +27,8 @@ import { isSpdyUpgrade, isWebSocketUpgrade, negotiateSubprotocol, SUBPROTOCOLS }
 import { AttachSession, ExecSession, parseStreamOptions, type FrameSink, type SessionContext, type StreamOptions } from "./session";
 import { containerWorld } from "./world";
 
+/** Real ms between the upgrade and the first output, so the client has its streams ready. */
+const STREAM_START_DELAY_MS = 25;
 /** A stream is closed after this long (real ms) whatever runs in it. */
 export const MAX_STREAM_MS = 60 * 60_000;
 /** How often (real ms) an attach looks for new output and for the end of the run. */
@@ -155,8 +157,9 @@ export async function servePodStream(store: ResourceStore, info: ResourceRequest
     };
     timers.push(setTimeout(poll, ATTACH_POLL_MS));
   };
-  // The session starts once the client holds its end of the socket.
-  timers.push(setTimeout(start, 0));
+  // The session starts a moment after the upgrade: client-go reads frames while it still creates its
+  // streams, and drops output that arrives before ("Unknown stream id 1, discarding message").
+  timers.push(setTimeout(start, STREAM_START_DELAY_MS));
   return new Response(null, { status: 101, webSocket: client, headers: { "sec-websocket-protocol": subprotocol } });
 }
 
