@@ -15,7 +15,10 @@ import {
 } from "./discovery";
 import { aggregatedDiscoveryVersion } from "./negotiate";
 import { OpenApiDocuments, openApiV2ContentType, wantsOpenApiV2Protobuf, type ServedDocument } from "./openapi";
-import { parseRequestInfo } from "./request-info";
+import { forbidden, type AuthorizationAttributes } from "../auth/authorizer";
+import { impersonatedUser } from "../auth/impersonation";
+import { authorizerFor } from "../auth/rbac-objects";
+import { parseRequestInfo, type RequestInfo } from "./request-info";
 import { serveResource } from "./resource-handler";
 import { errors, StatusError, toResponse } from "./status";
 import { versionInfo } from "./version";
@@ -39,6 +42,13 @@ export const publicPaths = new Set(["/version", "/healthz", "/livez", "/readyz"]
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+/** The authorization attributes of a request, as k8s.io/apiserver's RequestInfo gives them. */
+function requestAttributes(info: RequestInfo, method: string): AuthorizationAttributes {
+  if (info.kind === "nonresource") return { kind: "nonresource", verb: method === "HEAD" ? "get" : method.toLowerCase(), path: info.path };
+  const { verb, group, version, resource, subresource, namespace, name } = info;
+  return { kind: "resource", verb, group, version, resource, subresource, namespace, name };
+}
 
 export class ApiServer {
   private openApiCache: { generation: number; documents: OpenApiDocuments } | null = null;
@@ -70,9 +80,14 @@ export class ApiServer {
     return user;
   }
 
-  private async route(request: Request, path: string, user: UserInfo): Promise<Response> {
+  private async route(request: Request, path: string, authenticated: UserInfo): Promise<Response> {
     const url = new URL(request.url);
     const info = parseRequestInfo(request.method, path, url.searchParams);
+    const authorizer = authorizerFor(this.options.registry);
+    const user = impersonatedUser(request.headers, authenticated, authorizer);
+    const attributes = requestAttributes(info, request.method);
+    const decision = authorizer.authorize(user, attributes);
+    if (!decision.allowed) throw forbidden(user, attributes, decision.reason);
     if (info.kind === "resource") {
       const ctx = {
         registry: this.options.registry,

@@ -5,6 +5,7 @@
  * ./addons.ts. Pure: the caller writes them through the registry, phase by phase.
  */
 import { formatMicroTime } from "../registry/clock";
+import { bootstrapPolicy } from "../auth/bootstrap-policy";
 import type { KObject } from "../registry/types";
 import { gitVersion } from "../apiserver/version";
 import type { StaticPodManifest } from "../controlplane/kubelet/static-pods";
@@ -139,6 +140,10 @@ export function bootstrapObjects(spec: SandboxSpec, sandboxId: string, nowMs: nu
   const namespaces: KObject[] = systemNamespaces.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
   // kube-apiserver's own startup writes the system PriorityClasses: every sandbox has them.
   const objects: ResourceObject[] = SYSTEM_PRIORITY_CLASSES.map((pc) => ({ group: "scheduling.k8s.io", resource: "priorityclasses", object: structuredClone(pc) }));
+  // …and its default RBAC policy.
+  for (const object of bootstrapPolicy()) {
+    objects.push({ group: "rbac.authorization.k8s.io", resource: object.kind === "ClusterRole" ? "clusterroles" : "clusterrolebindings", object });
+  }
   const core = (resource: string, object: KObject) => objects.push({ group: "", resource, object });
   const nodes = nodeIdentities(spec);
   const controlPlane = nodes.find((n) => n.pool.roles.includes("control-plane")) ?? nodes[0];

@@ -8,6 +8,7 @@ import type { ResourceRequest } from "../request-info";
 import type { ResourceContext } from "../resource-handler";
 import { errors, StatusError } from "../status";
 import { metricsDefinitions, metricsList, metricsResources, nodeMetrics, podMetrics } from "./metrics";
+import { authorizerFor } from "../../auth/rbac-objects";
 import { methodNotAllowed, reviewAnswers, reviewDefinitions, serveReview } from "./reviews";
 
 export const virtualDefinitions: KindDefinition[] = [...reviewDefinitions, ...metricsDefinitions];
@@ -24,7 +25,7 @@ export async function serveVirtual(info: ResourceRequest, request: Request, ctx:
   }
   const now = new Date(ctx.clock.now());
   const answer = reviewAnswers[`${definition.group}/${definition.resource}`];
-  if (answer) return serveReview(answer, definition, info.verb, info.namespace, request, ctx.user, now);
+  if (answer) return serveReview(answer, definition, info.verb, info.namespace, request, ctx.user, now, authorizerFor(ctx.registry));
   await request.body?.cancel();
   if (info.verb !== "get" && info.verb !== "list") throw methodNotAllowed();
   return json(info.resource === "nodes" ? readNodeMetrics(info, request, ctx, now.getTime()) : readPodMetrics(info, request, ctx, now.getTime()));

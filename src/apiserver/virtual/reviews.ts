@@ -6,7 +6,7 @@
 import type { KindDefinition, KObject, UserInfo } from "../../registry/types";
 import { decodeObject, readBody } from "../body";
 import { errors, field, invalid, StatusError, type FieldError } from "../status";
-import { authorize, rulesFor, type AuthorizationAttributes } from "./authorizer";
+import type { AuthorizationAttributes, Authorizer } from "../../auth/authorizer";
 
 const createOnly = ["create"];
 const authz = "authorization.k8s.io";
@@ -32,7 +32,7 @@ export const reviewDefinitions: KindDefinition[] = [
 ];
 
 /** The answer to a POST of `body` to a review resource, for the authenticated `user`. */
-export type ReviewAnswer = (body: KObject, user: UserInfo, namespace: string, now: Date) => KObject;
+export type ReviewAnswer = (body: KObject, user: UserInfo, namespace: string, now: Date, authorizer: Authorizer) => KObject;
 
 /** Each review kind's answer, keyed by `group/resource`. */
 export const reviewAnswers: Record<string, ReviewAnswer> = {
@@ -41,11 +41,12 @@ export const reviewAnswers: Record<string, ReviewAnswer> = {
     metadata: { ...body.metadata, creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, "Z") },
     status: { userInfo: userInfoOf(user) },
   }),
-  [`${authz}/selfsubjectaccessreviews`]: (body, user) => accessReview(body, user, "SelfSubjectAccessReview", ""),
-  [`${authz}/subjectaccessreviews`]: (body) => accessReview(body, subjectOf(body), "SubjectAccessReview", ""),
-  [`${authz}/localsubjectaccessreviews`]: (body, _user, namespace) => accessReview(body, subjectOf(body), "LocalSubjectAccessReview", namespace),
-  [`${authz}/selfsubjectrulesreviews`]: (body, user) => {
-    const { resourceRules, nonResourceRules, incomplete } = rulesFor(user, String(body.spec?.namespace ?? ""));
+  [`${authz}/selfsubjectaccessreviews`]: (body, user, _ns, _now, authorizer) => accessReview(body, user, "SelfSubjectAccessReview", "", authorizer),
+  [`${authz}/subjectaccessreviews`]: (body, _user, _ns, _now, authorizer) => accessReview(body, subjectOf(body), "SubjectAccessReview", "", authorizer),
+  [`${authz}/localsubjectaccessreviews`]: (body, _user, namespace, _now, authorizer) =>
+    accessReview(body, subjectOf(body), "LocalSubjectAccessReview", namespace, authorizer),
+  [`${authz}/selfsubjectrulesreviews`]: (body, user, _ns, _now, authorizer) => {
+    const { resourceRules, nonResourceRules, incomplete } = authorizer.rulesFor(user, String(body.spec?.namespace ?? ""));
     return { ...withMeta(body), status: { resourceRules, nonResourceRules, incomplete } };
   },
 };
@@ -59,6 +60,7 @@ export async function serveReview(
   request: Request,
   user: UserInfo,
   now: Date,
+  authorizer: Authorizer,
 ): Promise<Response> {
   if (verb !== "create") {
     await request.body?.cancel();
@@ -70,7 +72,7 @@ export async function serveReview(
   if ((body.kind && body.kind !== definition.kind) || (body.apiVersion && body.apiVersion !== apiVersion)) {
     throw errors.badRequest(`the object provided is unrecognized (must be of type ${definition.kind}): ${body.apiVersion}, Kind=${body.kind}`);
   }
-  const answered = answer({ ...body, apiVersion, kind: definition.kind }, user, namespace, now);
+  const answered = answer({ ...body, apiVersion, kind: definition.kind }, user, namespace, now, authorizer);
   return new Response(JSON.stringify(answered), { status: 201, headers: { "content-type": "application/json" } });
 }
 
@@ -98,11 +100,11 @@ function withMeta(body: KObject): KObject {
   return { ...body, metadata: { creationTimestamp: null, ...body.metadata } };
 }
 
-function accessReview(body: KObject, subject: UserInfo, kind: string, namespace: string): KObject {
+function accessReview(body: KObject, subject: UserInfo, kind: string, namespace: string, authorizer: Authorizer): KObject {
   const spec = body.spec ?? {};
   const errs = validateAccessSpec(spec, kind, namespace);
   if (errs.length) throw invalid(kind, authz, body.metadata?.name ?? "", errs);
-  const decision = authorize(subject, attributesOf(spec));
+  const decision = authorizer.authorize(subject, attributesOf(spec));
   const status: Record<string, unknown> = { allowed: decision.allowed };
   if (decision.denied) status.denied = true;
   if (decision.reason) status.reason = decision.reason;

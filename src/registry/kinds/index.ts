@@ -19,6 +19,7 @@ import { persistentVolumeClaimStrategy } from "./persistentvolumeclaim";
 import { podStrategy } from "./pod";
 import { podDisruptionBudgetStrategy } from "./poddisruptionbudget";
 import { priorityClassStrategy } from "./priorityclass";
+import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from "./rbac";
 import { replicaSetStrategy } from "./replicaset";
 import { resourceQuotaStrategy } from "./resourcequota";
 import { secretStrategy } from "./secret";
@@ -52,5 +53,9 @@ export const builtinKinds: readonly KindStrategy[] = [
   endpointSliceStrategy,
   priorityClassStrategy,
   podDisruptionBudgetStrategy,
+  clusterRoleBindingStrategy,
+  clusterRoleStrategy,
+  roleBindingStrategy,
+  roleStrategy,
   customResourceDefinitionStrategy,
 ];
