@@ -2,7 +2,11 @@ import { DurableObject } from "cloudflare:workers";
 import { publicPaths } from "./apiserver/app";
 import { errors, toResponse } from "./apiserver/status";
 import type { Env } from "./env";
-import { sandboxToken, timingSafeEqual, verifySandboxToken } from "./management/credentials";
+import { sandboxToken, tokenSecret, verifySandboxToken } from "./management/credentials";
+import { tokenAuthenticator } from "./auth/authenticator";
+import { loadSigningKey, type SigningKey } from "./auth/tokens/signing-key";
+import { issueUserToken, verifyToken } from "./auth/tokens/tokens";
+import { getOrNull } from "./controlplane/controllers/workloads";
 import { SandboxRecords } from "./management/records";
 import type { SandboxClockState } from "./controlplane/clock";
 import { randomIds, systemClock } from "./registry/clock";
@@ -14,7 +18,6 @@ import type { NodePoolSpec } from "./sandbox/spec";
 import { createD1Backend, deleteSandboxRows } from "./storage/d1";
 
 /** The sandbox admin, as kubeadm's admin.conf user. */
-const adminUser: UserInfo = { username: "kubernetes-admin", groups: ["system:masters", "system:authenticated"] };
 
 const SANDBOX_ID_KEY = "sandbox-id";
 const CLOCK_KEY = "clock";
@@ -34,6 +37,7 @@ export class SandboxCluster extends DurableObject<Env> {
   /** Wall ms this object took to load its sandbox from D1 when it last started (null: not loaded; a fresh sandbox is built, not loaded). */
   private loadMs: number | null = null;
   private sandbox: Promise<Sandbox | null> | null = null;
+  private signingKeyCache: Promise<SigningKey> | null = null;
 
   /** Called once by the management plane after it recorded the sandbox: writes the fresh cluster. */
   async initialize(record: SandboxRecord): Promise<void> {
@@ -113,6 +117,22 @@ export class SandboxCluster extends DurableObject<Env> {
     return sandbox && sandbox.compactHistory();
   }
 
+  /** A token for a user of the sandbox (`POST /v1/sandboxes/{id}/users`). Null for an unknown sandbox. */
+  async issueUserToken(name: string, groups: string[], ttlSeconds: number | null): Promise<string | null> {
+    const sandbox = await this.current();
+    if (!sandbox) return null;
+    const user = { name, groups, generation: sandbox.record.tokenGeneration, ttlSeconds };
+    return issueUserToken(await this.signingKey(sandbox.record.id), user, Date.now());
+  }
+
+  /**
+   * The sandbox's token generation changed in D1 (`token:rotate`): the loaded sandbox is dropped,
+   * so the next request loads it with the new admin token and refuses the old tokens.
+   */
+  async tokensRotated(): Promise<void> {
+    this.sandbox = null;
+  }
+
   /** The sandbox this object holds, counted as in use (a management drill is use). */
   private async current(): Promise<Sandbox | null> {
     const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
@@ -167,7 +187,7 @@ export class SandboxCluster extends DurableObject<Env> {
 
   /**
    * A cold sandbox is loaded from D1 only for a request that carries its admin token (checked
-   * against the sandbox's one-row record) or asks for a public path: a wrong or foreign
+   * against the sandbox's one-row record), a token signed with its key, or asks for a public path: a wrong or foreign
    * credential never makes this object read the sandbox's objects, and gets the same 401 as an
    * unknown sandbox. Once loaded, the API server authenticates every request itself.
    */
@@ -176,7 +196,9 @@ export class SandboxCluster extends DurableObject<Env> {
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
     if (!token) return false;
     const record = await new SandboxRecords(this.env.DB).get(id, Date.now());
-    return record !== null && (await verifySandboxToken(this.env.TOKEN_SECRET, record.id, record.tokenGeneration, token));
+    if (record === null) return false;
+    if (await verifySandboxToken(this.env.TOKEN_SECRET, record.id, record.tokenGeneration, token)) return true;
+    return (await verifyToken(await this.signingKey(record.id), token, Date.now())) !== null;
   }
 
   /**
@@ -228,18 +250,36 @@ export class SandboxCluster extends DurableObject<Env> {
       save: (m) => storage.put(`${MANIFEST_PREFIX}${m.node}/${m.file}`, m),
       remove: async (node, file) => void (await storage.delete(`${MANIFEST_PREFIX}${node}/${file}`)),
     });
-    return new Sandbox(record, {
+    const signingKey = () => this.signingKey(record.id);
+    const sandbox: Sandbox = new Sandbox(record, {
       backend,
       clockState,
       storageStats: () => backend.d1Stats,
       clock: systemClock,
       ids: randomIds,
       staticPods,
-      authenticate: async (token) => (timingSafeEqual(token, adminToken) ? adminUser : null),
+      signingKey,
+      authenticate: tokenAuthenticator({
+        adminToken,
+        generation: record.tokenGeneration,
+        signingKey,
+        lookup: (resource, namespace, name) => getOrNull(sandbox.registry.resource("", resource), namespace, name),
+        now: Date.now,
+      }),
       wake: (at) => {
         this.armAlarm(record.expiresAt, at).catch((e) => console.error("arming the sandbox alarm failed", e));
       },
     });
+    return sandbox;
+  }
+
+  /** The sandbox's token signing key, unsealed (or made) once per instance. */
+  private signingKey(sandboxId: string): Promise<SigningKey> {
+    this.signingKeyCache ??= loadSigningKey(this.ctx.storage, tokenSecret(this.env.TOKEN_SECRET), sandboxId).catch((e) => {
+      this.signingKeyCache = null;
+      throw e;
+    });
+    return this.signingKeyCache;
   }
 
   /** Sets the alarm to the earlier of the expiry and the control loop's next run, or clears it. */

@@ -17,6 +17,8 @@ import { aggregatedDiscoveryVersion } from "./negotiate";
 import { OpenApiDocuments, openApiV2ContentType, wantsOpenApiV2Protobuf, type ServedDocument } from "./openapi";
 import { forbidden, type AuthorizationAttributes } from "../auth/authorizer";
 import { impersonatedUser } from "../auth/impersonation";
+import type { SigningKey } from "../auth/tokens/signing-key";
+import { openIdConfiguration } from "../auth/tokens/tokens";
 import { authorizerFor } from "../auth/rbac-objects";
 import { parseRequestInfo, type RequestInfo } from "./request-info";
 import { serveResource } from "./resource-handler";
@@ -35,6 +37,8 @@ export interface ApiServerOptions {
   openWatch(): () => void;
   /** The sandbox speed: simulated durations (log line times) pass this many times faster. */
   speed?(): number;
+  /** The sandbox's token signing key (TokenRequest, the JWKS). */
+  signingKey(): Promise<SigningKey>;
 }
 
 /** Paths anyone may read, as kube-apiserver's system:public-info-viewer role allows. */
@@ -95,11 +99,18 @@ export class ApiServer {
         user,
         openWatch: this.options.openWatch,
         speed: this.options.speed,
+        signingKey: this.options.signingKey,
       };
       return (await serveVirtual(info, request, ctx)) ?? serveResource(info, request, ctx);
     }
     if (request.method !== "GET" && request.method !== "HEAD") throw errors.pathNotFound();
-    return this.serveNonResource(request, path.replace(/\/+$/, "") || "/");
+    const nonResourcePath = path.replace(/\/+$/, "") || "/";
+    if (nonResourcePath === "/.well-known/openid-configuration") return json(openIdConfiguration());
+    if (nonResourcePath === "/openid/v1/jwks") {
+      const { publicJwk } = await this.options.signingKey();
+      return json({ keys: [publicJwk] }, 200, { "content-type": "application/jwk-set+json" });
+    }
+    return this.serveNonResource(request, nonResourcePath);
   }
 
   private serveNonResource(request: Request, path: string): Response {

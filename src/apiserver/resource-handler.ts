@@ -22,6 +22,8 @@ import { applyBinding, validateBinding } from "../registry/kinds/pod";
 import { servePodLog } from "./pod-log";
 import { servePodEviction } from "./eviction";
 import { servePodStream } from "./exec";
+import type { SigningKey } from "../auth/tokens/signing-key";
+import { serveTokenRequest } from "../auth/tokens/token-request";
 import { applyPatchContentType } from "./apply";
 import { managedWrite, serveApply } from "./field-management";
 import { mediaType } from "./negotiate";
@@ -34,6 +36,8 @@ export interface ResourceContext {
   openWatch(): () => void;
   /** How many times faster than real time the sandbox's simulated durations pass (default 1). */
   speed?(): number;
+  /** The sandbox's token signing key (TokenRequest). */
+  signingKey(): Promise<SigningKey>;
 }
 
 const json = (body: unknown, status = 200): Response =>
@@ -327,6 +331,9 @@ async function serveSubresource(store: ResourceStore, info: ResourceRequest, req
   if (sub === "log" && strategy.group === "" && strategy.resource === "pods") return servePodLog(store, info, request, ctx);
   if (sub === "eviction" && strategy.group === "" && strategy.resource === "pods" && verb === "create") return servePodEviction(store, info, request, ctx);
   if ((sub === "exec" || sub === "attach") && strategy.group === "" && strategy.resource === "pods") return servePodStream(store, info, request, ctx);
+  if (sub === "token" && strategy.group === "" && strategy.resource === "serviceaccounts" && verb === "create") {
+    return serveTokenRequest(store, info.namespace, info.name, request, { registry: ctx.registry, signingKey: ctx.signingKey, now: () => ctx.clock.now() });
+  }
 
   await request.body?.cancel();
   throw errors.pathNotFound();

@@ -81,6 +81,7 @@ const adminRules: Rule[] = [
 
 const discoveryURLs = ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"];
 const publicInfoURLs = ["/healthz", "/livez", "/readyz", "/version", "/version/"];
+const issuerDiscoveryURLs = ["/.well-known/openid-configuration", "/.well-known/openid-configuration/", "/openid/v1/jwks", "/openid/v1/jwks/"];
 
 export function bootstrapPolicy(): KObject[] {
   return [
@@ -97,10 +98,12 @@ export function bootstrapPolicy(): KObject[] {
       rule(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
     ]),
     clusterRole("system:public-info-viewer", [urls(["get"], publicInfoURLs)]),
+    clusterRole("system:service-account-issuer-discovery", [urls(["get"], issuerDiscoveryURLs)]),
     clusterRoleBinding("cluster-admin", "cluster-admin", ["system:masters"]),
     clusterRoleBinding("system:discovery", "system:discovery", ["system:authenticated"]),
     clusterRoleBinding("system:basic-user", "system:basic-user", ["system:authenticated"]),
     clusterRoleBinding("system:public-info-viewer", "system:public-info-viewer", ["system:authenticated", "system:unauthenticated"]),
+    clusterRoleBinding("system:service-account-issuer-discovery", "system:service-account-issuer-discovery", ["system:serviceaccounts"]),
     { ...clusterRoleBinding("kubeadm:cluster-admins", "cluster-admin", ["kubeadm:cluster-admins"]), metadata: { name: "kubeadm:cluster-admins" } },
   ];
 }

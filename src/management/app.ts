@@ -16,6 +16,19 @@ import { SandboxRecords } from "./records";
 import { isWellFormedTenantKey } from "./tenant-keys";
 import { tenantRoutes, tenantStore } from "./tenant-routes";
 
+const MAX_USER_NAME = 253;
+
+/** The body of `POST …/users`: a user name, its groups, and an optional token lifetime. */
+function parseUser(body: Record<string, unknown>): { name: string; groups: string[]; ttlSeconds: number | null } {
+  const { name, groups = [], ttlSeconds = null } = body;
+  if (typeof name !== "string" || name.trim() === "" || name.length > MAX_USER_NAME) throw new SpecError("name", `name must be a non-empty string of at most ${MAX_USER_NAME} characters`);
+  if (!Array.isArray(groups) || groups.some((g) => typeof g !== "string" || g === "")) throw new SpecError("groups", "groups must be a list of non-empty strings");
+  if (ttlSeconds !== null && (typeof ttlSeconds !== "number" || !Number.isInteger(ttlSeconds) || ttlSeconds < 600)) {
+    throw new SpecError("ttlSeconds", "ttlSeconds must be an integer of at least 600, or null for a token that does not expire");
+  }
+  return { name, groups: groups as string[], ttlSeconds: ttlSeconds as number | null };
+}
+
 /** One clock advance jumps at most a year of simulated time. */
 const MAX_ADVANCE_SECONDS = 365 * 24 * 3600;
 
@@ -206,14 +219,32 @@ export function managementApp() {
     return c.json({ id: record.id, ...result });
   });
 
+  // `POST /v1/sandboxes/{id}/users {"name": "jane", "groups": ["devs"], "ttlSeconds": 3600}`: a
+  // kubeconfig for that user (a token signed by the sandbox), for practising RBAC with real identities.
+  app.post("/sandboxes/:id/users", async (c) => {
+    const record = await find(c);
+    if (!record) return notFound(c);
+    const { name, groups, ttlSeconds } = parseUser(await readObject(c));
+    const token = await stub(c.env, record.id).issueUserToken(name, groups, ttlSeconds);
+    if (token === null) return notFound(c);
+    const config = kubeconfig({ name: record.name, server: serverUrl(c.req.url, record.id), token, user: name });
+    return c.json({ user: name, groups, kubeconfig: config }, 201);
+  });
+
   // `POST /v1/sandboxes/{id}/clock:advance {"seconds": N}`: simulated time jumps forward N seconds.
   // `POST /v1/sandboxes/{id}/history:compact`: the revision log is compacted at the current
   // revision, so resuming a watch or list from an older resourceVersion gets 410 Expired.
   app.post("/sandboxes/:id/:action", async (c) => {
     const action = c.req.param("action");
-    if (action !== "clock:advance" && action !== "history:compact") return apiError(c, 404, "NotFound", `no route for POST ${new URL(c.req.url).pathname}`);
+    if (action !== "clock:advance" && action !== "history:compact" && action !== "token:rotate") return apiError(c, 404, "NotFound", `no route for POST ${new URL(c.req.url).pathname}`);
     const record = await find(c);
     if (!record) return notFound(c);
+    if (action === "token:rotate") {
+      const tokenGeneration = await new SandboxRecords(c.env.DB).rotateTokens(record.id);
+      await stub(c.env, record.id).tokensRotated();
+      const token = await sandboxToken(c.env.TOKEN_SECRET, record.id, tokenGeneration);
+      return c.json({ id: record.id, token, kubeconfig: kubeconfig({ name: record.name, server: serverUrl(c.req.url, record.id), token }) });
+    }
     if (action === "history:compact") {
       const compacted = await stub(c.env, record.id).compactHistory();
       return compacted ? c.json({ id: record.id, ...compacted }) : notFound(c);

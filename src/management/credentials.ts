@@ -22,6 +22,11 @@ async function hmac(secret: string, message: string): Promise<ArrayBuffer> {
   return crypto.subtle.sign("HMAC", key, encoder.encode(message));
 }
 
+/** The secret tokens and signing keys derive from: the Worker's TOKEN_SECRET, or the local default. */
+export function tokenSecret(configured: string | undefined): string {
+  return configured || LOCAL_TOKEN_SECRET;
+}
+
 export async function sandboxToken(secret: string | undefined, sandboxId: string, generation: number): Promise<string> {
   return TOKEN_PREFIX + base64url(await hmac(secret || LOCAL_TOKEN_SECRET, `sandbox:${sandboxId}:${generation}`));
 }

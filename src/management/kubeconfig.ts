@@ -1,10 +1,12 @@
 import { stringify } from "yaml";
 
 export interface KubeconfigInput {
-  /** Context, cluster and user are named after the sandbox. */
+  /** Context and cluster are named after the sandbox. */
   name: string;
   server: string;
   token: string;
+  /** The kubeconfig user's name; default `<name>-admin`. */
+  user?: string;
 }
 
 function isLocal(server: string): boolean {
@@ -13,15 +15,15 @@ function isLocal(server: string): boolean {
 }
 
 /** A kubeconfig that kubectl uses as is; local servers use a self-signed certificate, so TLS verification is skipped there. */
-export function kubeconfig({ name, server, token }: KubeconfigInput): string {
+export function kubeconfig({ name, server, token, user = `${name}-admin` }: KubeconfigInput): string {
   const cluster: Record<string, unknown> = { server };
   if (isLocal(server)) cluster["insecure-skip-tls-verify"] = true;
   return stringify({
     apiVersion: "v1",
     kind: "Config",
     clusters: [{ name, cluster }],
-    users: [{ name: `${name}-admin`, user: { token } }],
-    contexts: [{ name, context: { cluster: name, user: `${name}-admin`, namespace: "default" } }],
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name, context: { cluster: name, user, namespace: "default" } }],
     "current-context": name,
     preferences: {},
   });

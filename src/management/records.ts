@@ -1,7 +1,7 @@
 /**
  * Sandbox records in D1 (the management plane's table), through drizzle.
  */
-import { and, count, desc, eq, gt, isNull, or } from "drizzle-orm";
+import { and, count, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { SandboxRecord } from "../sandbox/sandbox";
 import type { SandboxSpec } from "../sandbox/spec";
@@ -67,5 +67,15 @@ export class SandboxRecords {
 
   async setExpiry(id: string, expiresAt: number | null): Promise<void> {
     await this.db.update(sandboxes).set({ expiresAt }).where(eq(sandboxes.id, id));
+  }
+
+  /** Bumps the token generation (every admin and user token issued so far stops working); returns the new one. */
+  async rotateTokens(id: string): Promise<number> {
+    const rows = await this.db
+      .update(sandboxes)
+      .set({ tokenGeneration: sql`${sandboxes.tokenGeneration} + 1` })
+      .where(eq(sandboxes.id, id))
+      .returning({ generation: sandboxes.tokenGeneration });
+    return rows[0]!.generation;
   }
 }

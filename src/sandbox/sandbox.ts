@@ -3,6 +3,7 @@
  * (backend, clock, ids), so the same assembly runs in the Durable Object and in plain Node tests.
  */
 import { StaticPodManifests } from "../controlplane/kubelet/static-pods";
+import { loadSigningKey, type SigningKey } from "../auth/tokens/signing-key";
 import { ApiServer } from "../apiserver/app";
 import { errors } from "../apiserver/status";
 import { type Clock, type Ids } from "../registry/clock";
@@ -53,11 +54,21 @@ export interface SandboxDeps {
   wake?(realTimeMs: number | null): void;
   /** The nodes' static pod manifests as last persisted (default: none, kept in memory). */
   staticPods?: StaticPodManifests;
+  /** The sandbox's token signing key (default: one made for this instance, kept in memory). */
+  signingKey?(): Promise<SigningKey>;
 }
 
 export interface SandboxStats {
   storage: { revision: number; keys: number; bytes: number; commits: number; statements: number; writes: number };
   openWatches: number;
+}
+
+/** A signing key made on first use and kept only in this instance's memory (tests, in-process sandboxes). */
+function inMemorySigningKey(sandboxId: string): () => Promise<SigningKey> {
+  const cells = new Map<string, unknown>();
+  const storage = { get: async <T>(key: string) => cells.get(key) as T | undefined, put: async <T>(key: string, value: T) => void cells.set(key, value) };
+  let key: Promise<SigningKey> | null = null;
+  return () => (key ??= loadSigningKey(storage, "in-memory", sandboxId));
 }
 
 /** The identity of the sandbox's own control plane when it writes through the registry. */
@@ -72,6 +83,8 @@ export class Sandbox {
   /** Wall-clock timestamps, and the schedule that speed and clock:advance move; persist `clock.toState()`. */
   readonly clock: SandboxClock;
   private openWatches = 0;
+  /** The key the sandbox signs its tokens with. */
+  readonly signingKey: () => Promise<SigningKey>;
 
   constructor(readonly record: SandboxRecord, private readonly deps: SandboxDeps) {
     const services = () => this.registry.resource("", "services").list("", { selection: { matches: () => true } }).items;
@@ -87,6 +100,7 @@ export class Sandbox {
       namespacePhase: (ns) => this.namespacePhase(ns),
       listClusterObjects: (group, resource) => this.registry.resource(group, resource).list("", { selection: selectEverything }).items,
     });
+    this.signingKey = deps.signingKey ?? inMemorySigningKey(record.id);
     // Custom resources of CRDs already stored (a sandbox loaded from its backend) are served again.
     defineEstablishedCrds(this.registry);
     this.api = new ApiServer({
@@ -96,6 +110,7 @@ export class Sandbox {
       authenticate: deps.authenticate,
       openWatch: () => this.openWatch(),
       speed: () => this.clock.speed,
+      signingKey: this.signingKey,
     });
     this.clock = deps.clockState ? SandboxClock.fromState(deps.clock, deps.clockState) : SandboxClock.start(deps.clock, record.speed);
     this.staticPods = deps.staticPods ?? new StaticPodManifests();

@@ -21,6 +21,7 @@ export const serviceAccountStrategy: KindStrategy = {
   singular: "serviceaccount",
   namespaced: true,
   shortNames: ["sa"],
+  subresources: { extra: [{ name: "token", group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", verbs: ["create"] }] },
 
   prepareForCreate: (sa) => cleanSecretReferences(sa),
   prepareForUpdate: (sa) => cleanSecretReferences(sa),

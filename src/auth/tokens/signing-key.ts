@@ -1,0 +1,64 @@
+/**
+ * A sandbox's token signing key (ES256). Created on first use and kept in the Durable Object's
+ * storage only encrypted: AES-GCM under a key derived (HKDF-SHA-256) from the Worker secret and
+ * the sandbox id, so a copy of the storage alone signs nothing.
+ */
+import { exportJWK, generateKeyPair, importJWK, calculateJwkThumbprint, type JWK } from "jose";
+
+export interface SigningKey {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  /** The public key as published in the sandbox's JWKS, with its `kid`. */
+  publicJwk: JWK;
+}
+
+export interface SecretStorage {
+  get<T>(key: string): Promise<T | undefined>;
+  put<T>(key: string, value: T): Promise<void>;
+}
+
+const STORAGE_KEY = "signing-key";
+const ALG = "ES256";
+
+interface SealedKey {
+  iv: Uint8Array;
+  ciphertext: ArrayBuffer;
+}
+
+async function wrappingKey(secret: string, sandboxId: string): Promise<CryptoKey> {
+  const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: new TextEncoder().encode(sandboxId), info: new TextEncoder().encode("sandkube token signing key") },
+    material,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
+}
+
+async function fromPrivateJwk(jwk: JWK): Promise<SigningKey> {
+  const { d: _d, ...publicPart } = jwk;
+  const kid = await calculateJwkThumbprint(publicPart);
+  const publicJwk: JWK = { ...publicPart, kid, alg: ALG, use: "sig" };
+  return {
+    privateKey: (await importJWK(jwk, ALG)) as CryptoKey,
+    publicKey: (await importJWK(publicPart, ALG)) as CryptoKey,
+    publicJwk,
+  };
+}
+
+/** The sandbox's key, unsealed from storage, or created and sealed there on first use. */
+export async function loadSigningKey(storage: SecretStorage, secret: string, sandboxId: string): Promise<SigningKey> {
+  const wrapping = await wrappingKey(secret, sandboxId);
+  const sealed = await storage.get<SealedKey>(STORAGE_KEY);
+  if (sealed) {
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.iv }, wrapping, sealed.ciphertext);
+    return fromPrivateJwk(JSON.parse(new TextDecoder().decode(plain)) as JWK);
+  }
+  const { privateKey } = await generateKeyPair(ALG, { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ciphertext = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, wrapping, new TextEncoder().encode(JSON.stringify(jwk)));
+  await storage.put<SealedKey>(STORAGE_KEY, { iv, ciphertext });
+  return fromPrivateJwk(jwk);
+}
