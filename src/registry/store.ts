@@ -373,6 +373,7 @@ export class ResourceStore {
   // ---- delete -------------------------------------------------------------------------------
 
   async delete(namespace: string, name: string, options: DeleteOptions): Promise<DeleteResult> {
+    this.strategy.admitDelete?.(name);
     const key = this.key(namespace, name);
     for (let attempt = 0; ; attempt++) {
       const kv = await this.readForUpdate(key);

@@ -159,6 +159,8 @@ export interface KindStrategy extends KindDefinition {
    * deletionTimestamp = now + grace, until someone deletes it again with a grace period of 0.
    */
   deletionGracePeriod?(obj: KObject, requestedSeconds?: number): number;
+  /** Refuses the delete of `name` with a StatusError, as an admission plugin guarding deletes (NamespaceLifecycle's immortal namespaces). */
+  admitDelete?(name: string): void;
   /** Marks an object whose deletion is held (Namespace: status.phase Terminating). */
   prepareForDeletion?(obj: KObject): void;
   /** Columns of `kubectl get`; absent → Name + Created At. */

@@ -429,6 +429,15 @@ describe("create", () => {
     expect((await c.get(paths.configmaps("gone"))).body.items).toEqual([]);
   });
 
+  it("refuses to delete the namespaces the system lives in (NamespaceLifecycle)", async () => {
+    for (const ns of ["default", "kube-system", "kube-public"]) {
+      const res = await c.del(`/api/v1/namespaces/${ns}`);
+      expect(res.status).toBe(403);
+      expect(res.body.message).toBe(`namespaces "${ns}" is forbidden: this namespace may not be deleted`);
+    }
+    expect((await c.get("/api/v1/namespaces/default")).body.status.phase).toBe("Active");
+  });
+
   it("forbids creates in a terminating namespace", async () => {
     await createNamespace("doomed");
     await c.post(paths.configmaps("doomed"), configMap("keep", {}, { finalizers: ["example.com/hold"] }));

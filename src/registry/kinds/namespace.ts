@@ -5,7 +5,7 @@
  * finalizer); a plain update keeps the stored ones, as upstream's PrepareForUpdate does.
  * Deleting a namespace with spec finalizers marks it Terminating until they are gone.
  */
-import { field, type FieldError } from "../../apiserver/status";
+import { errors, field, type FieldError } from "../../apiserver/status";
 import { isQualifiedName } from "../../apiserver/names";
 import type { KindStrategy, KObject } from "../types";
 import { ageCell } from "./service";
@@ -29,6 +29,8 @@ export function validateFinalizerName(value: string, path: string): FieldError[]
   return errs;
 }
 
+const IMMORTAL_NAMESPACES = ["default", "kube-system", "kube-public"];
+
 export const namespaceStrategy: KindStrategy = {
   group: "",
   version: "v1",
@@ -39,6 +41,11 @@ export const namespaceStrategy: KindStrategy = {
   shortNames: ["ns"],
   nameRule: "dns1123-label",
   subresources: { status: true },
+
+  // NamespaceLifecycle: the namespaces the system lives in cannot be deleted.
+  admitDelete(name) {
+    if (IMMORTAL_NAMESPACES.includes(name)) throw errors.forbidden({ group: "", resource: "namespaces" }, name, "this namespace may not be deleted");
+  },
 
   prepareForCreate(ns) {
     ns.status = { phase: "Active" };
