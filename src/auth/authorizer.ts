@@ -107,6 +107,14 @@ export class Authorizer {
     return { allowed, denied: false, reason: allowed || missing.length === 0 ? "" : `RBAC: ${missing.join(", ")}` };
   }
 
+  /** The rules a Role (of `namespace`) or ClusterRole grants, aggregation included; null when there is no such role. */
+  roleRules(kind: string, name: string, namespace: string): Record<string, unknown>[] | null {
+    if (kind === "Role") return (this.objects.roles(namespace).find((r) => r.metadata.name === name)?.rules as Record<string, unknown>[] | undefined) ?? null;
+    const clusterRoles = this.objects.clusterRoles();
+    const role = clusterRoles.find((r) => r.metadata.name === name);
+    return role ? clusterRoleRules(role, clusterRoles) : null;
+  }
+
   /** Every rule that applies to `user` in `namespace` (cluster-wide bindings first), as SelfSubjectRulesReview lists them. */
   rulesFor(user: UserInfo, namespace: string): Rules {
     const { resourceRules, nonResourceRules, missing } = this.collect(user, namespace);

@@ -15,6 +15,7 @@ import {
   type WatchEvent,
 } from "../storage/backend";
 import { errors, invalid, StatusError, type FieldError, type Status } from "../apiserver/status";
+import type { Authorizer } from "../auth/authorizer";
 import type { Clock, Ids } from "./clock";
 import { formatTime } from "./clock";
 import { continueExpiredMessage, decodeContinue, encodeContinue } from "./continue-token";
@@ -60,6 +61,8 @@ export interface RegistryDeps {
   namespacePhase(namespace: string): NamespacePhase;
   /** See {@link StrategyContext.listClusterObjects}. */
   listClusterObjects(group: string, resource: string): KObject[];
+  /** See {@link StrategyContext.authorizer}. */
+  authorizer?(): Authorizer;
 }
 
 export interface WriteOptions {
@@ -584,7 +587,7 @@ export class ResourceStore {
   }
 
   private context(options: WriteOptions, now: number): StrategyContext {
-    return { now: new Date(now), user: options.user, allocator: this.deps.allocator, listClusterObjects: this.deps.listClusterObjects };
+    return { now: new Date(now), user: options.user, allocator: this.deps.allocator, listClusterObjects: this.deps.listClusterObjects, authorizer: this.deps.authorizer?.() };
   }
 
   private invalid(obj: KObject, fieldErrors: FieldError[]): StatusError {

@@ -4,6 +4,7 @@
  * given (already a private clone) and never do I/O.
  */
 import type { FieldError } from "../apiserver/status";
+import type { Authorizer } from "../auth/authorizer";
 
 export interface ObjectMeta {
   name?: string;
@@ -63,6 +64,8 @@ export interface StrategyContext {
   allocator: AddressAllocator;
   /** The current objects of a cluster-scoped resource, for admission that reads other kinds (Priority reads PriorityClasses); absent: none. */
   listClusterObjects?(group: string, resource: string): KObject[];
+  /** The sandbox's authorizer, for checks that depend on what the writer may do (RBAC escalation); absent: none. */
+  authorizer?: Authorizer;
 }
 
 export interface TableColumn {

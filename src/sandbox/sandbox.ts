@@ -4,6 +4,7 @@
  */
 import { StaticPodManifests } from "../controlplane/kubelet/static-pods";
 import { loadSigningKey, type SigningKey } from "../auth/tokens/signing-key";
+import { authorizerFor } from "../auth/rbac-objects";
 import { ApiServer } from "../apiserver/app";
 import { errors } from "../apiserver/status";
 import { type Clock, type Ids } from "../registry/clock";
@@ -99,6 +100,7 @@ export class Sandbox {
       }, () => deps.clock.now()),
       namespacePhase: (ns) => this.namespacePhase(ns),
       listClusterObjects: (group, resource) => this.registry.resource(group, resource).list("", { selection: selectEverything }).items,
+      authorizer: () => authorizerFor(this.registry),
     });
     this.signingKey = deps.signingKey ?? inMemorySigningKey(record.id);
     // Custom resources of CRDs already stored (a sandbox loaded from its backend) are served again.

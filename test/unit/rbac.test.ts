@@ -141,6 +141,38 @@ describe("RBAC", () => {
     expect(whoami.body.status.userInfo).toEqual({ username: "bob", groups: ["devs", "system:authenticated"] });
   });
 
+  it("prevents escalation: roles only with rules held, bindings only of roles held or with bind", async () => {
+    await podReader();
+    const manager = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "rbac-writer" }, rules: [{ apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: ["create", "update"] }] };
+    expect((await c.post(`${RBAC}/namespaces/default/roles`, manager)).status).toBe(201);
+    await bind("default", "jane-writes-rbac", { kind: "Role", name: "rbac-writer" }, "jane");
+
+    const role = (name: string, resources: string[]) => ({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name }, rules: [{ apiGroups: [""], resources, verbs: ["get"] }] });
+    expect((await c.post(`${RBAC}/namespaces/default/roles`, role("pods-too", ["pods"]), as("jane"))).status).toBe(201);
+    const escalating = await c.post(`${RBAC}/namespaces/default/roles`, role("secrets-too", ["secrets"]), as("jane"));
+    expect(escalating.status).toBe(403);
+    expect(escalating.body.message).toBe(
+      'roles.rbac.authorization.k8s.io "secrets-too" is forbidden: user "jane" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["secrets"], Verbs:["get"]}',
+    );
+
+    const binding = (name: string, roleRef: Record<string, string>) => ({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", ...roleRef },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "bob" }],
+    });
+    expect((await c.post(`${RBAC}/namespaces/default/rolebindings`, binding("bob-reads", { kind: "Role", name: "pod-reader" }), as("jane"))).status).toBe(201);
+    const bindEdit = await c.post(`${RBAC}/namespaces/default/rolebindings`, binding("bob-edits", { kind: "ClusterRole", name: "edit" }), as("jane"));
+    expect(bindEdit.status).toBe(403);
+    expect(bindEdit.body.message).toMatch(/^rolebindings\.rbac\.authorization\.k8s\.io "bob-edits" is forbidden: user "jane" .* is attempting to grant RBAC permissions not currently held:\n/);
+
+    const binder = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "edit-binder" }, rules: [{ apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: ["edit"] }] };
+    expect((await c.post(`${RBAC}/namespaces/default/roles`, binder)).status).toBe(201);
+    await bind("default", "jane-binds-edit", { kind: "Role", name: "edit-binder" }, "jane");
+    expect((await c.post(`${RBAC}/namespaces/default/rolebindings`, binding("bob-edits", { kind: "ClusterRole", name: "edit" }), as("jane"))).status).toBe(201);
+  });
+
   it("refuses bindings upstream refuses", async () => {
     const bad = {
       apiVersion: "rbac.authorization.k8s.io/v1",

@@ -1,10 +1,11 @@
 /**
  * rbac.authorization.k8s.io/v1 Role, ClusterRole, RoleBinding, ClusterRoleBinding: upstream's
  * validation (pkg/apis/rbac/validation) of rules, role references and subjects, and the
- * `kubectl get` columns. Escalation checks (escalate/bind) are not enforced yet.
+ * `kubectl get` columns, and escalation prevention (src/auth/escalation.ts) on every write.
  */
 import { field, type FieldError } from "../../apiserver/status";
-import type { KindStrategy, KObject, TableConvention } from "../types";
+import { confirmBindingNoEscalation, confirmRoleNoEscalation } from "../../auth/escalation";
+import type { KindStrategy, KObject, StrategyContext, TableConvention } from "../types";
 import { ageCell } from "./service";
 
 const GROUP = "rbac.authorization.k8s.io";
@@ -78,14 +79,35 @@ const bindingTable: TableConvention = {
 const base = (kind: string, resource: string, namespaced: boolean) =>
   ({ group: GROUP, version: "v1", kind, resource, singular: kind.toLowerCase(), namespaced, nameRule: "path-segment" }) as const;
 
-export const roleStrategy: KindStrategy = { ...base("Role", "roles", true), validate: (o) => validateRules(o, true) };
+/** Escalation prevention on every write of a role or binding (create and update alike). */
+const noRoleEscalation = (role: KObject, ctx: StrategyContext) => {
+  if (ctx.authorizer) confirmRoleNoEscalation(role, ctx.user, ctx.authorizer);
+};
+const noBindingEscalation = (binding: KObject, ctx: StrategyContext) => {
+  const authorizer = ctx.authorizer;
+  if (authorizer) confirmBindingNoEscalation(binding, ctx.user, authorizer, (kind, name) => authorizer.roleRules(kind, name, binding.metadata.namespace ?? ""));
+};
 
-export const clusterRoleStrategy: KindStrategy = { ...base("ClusterRole", "clusterroles", false), validate: (o) => validateRules(o, false) };
+export const roleStrategy: KindStrategy = {
+  ...base("Role", "roles", true),
+  validate: (o) => validateRules(o, true),
+  prepareForCreate: noRoleEscalation,
+  prepareForUpdate: (o, _old, ctx) => noRoleEscalation(o, ctx),
+};
+
+export const clusterRoleStrategy: KindStrategy = {
+  ...base("ClusterRole", "clusterroles", false),
+  validate: (o) => validateRules(o, false),
+  prepareForCreate: noRoleEscalation,
+  prepareForUpdate: (o, _old, ctx) => noRoleEscalation(o, ctx),
+};
 
 export const roleBindingStrategy: KindStrategy = {
   ...base("RoleBinding", "rolebindings", true),
   validate: (o) => validateBinding(o, true),
   validateUpdate: roleRefIsImmutable,
+  prepareForCreate: noBindingEscalation,
+  prepareForUpdate: (o, _old, ctx) => noBindingEscalation(o, ctx),
   table: bindingTable,
 };
 
@@ -93,5 +115,7 @@ export const clusterRoleBindingStrategy: KindStrategy = {
   ...base("ClusterRoleBinding", "clusterrolebindings", false),
   validate: (o) => validateBinding(o, false),
   validateUpdate: roleRefIsImmutable,
+  prepareForCreate: noBindingEscalation,
+  prepareForUpdate: (o, _old, ctx) => noBindingEscalation(o, ctx),
   table: bindingTable,
 };
