@@ -33,6 +33,7 @@ import { finalizeNamespace } from "./namespace-finalizer";
 import { eventExpiresAtMs, eventTTLReconciler } from "./events";
 import { serviceAccountReconciler } from "./controllers/serviceaccounts";
 import { rootCAReconciler } from "./controllers/root-ca";
+import { quotaKeysOf, resourceQuotaReconciler } from "./controllers/resourcequota";
 import { conflictingCrdKeys, crdReconciler } from "./controllers/crd";
 import { SchedulerCache } from "./scheduler";
 import { alarmTimeFor, RuntimeQueue, type EnqueueOptions, type Reconciler, type RunResult } from "./runtime";
@@ -116,6 +117,7 @@ export class ControlPlane {
       eventttl: eventTTLReconciler(base),
       disruption: disruptionReconciler(base),
       staledisruption: staleDisruptionReconciler(base),
+      resourcequota: resourceQuotaReconciler(base),
       crd: crdReconciler(base),
     };
     this.watchNamespaces();
@@ -309,7 +311,7 @@ export class ControlPlane {
    * The garbage collector hears of every owner that goes or starts an orphan/foreground deletion,
    * and of every dependent that goes (its owners may be waiting in a foreground deletion).
    */
-  /** Every storage resource, custom resources defined later included, feeds the garbage collector. */
+  /** Every storage resource, custom resources defined later included, feeds the garbage collector and the quota controller. */
   private watchOwners(): void {
     const seen = new Set<string>();
     const followOwners = (store: ResourceStore) => {
@@ -319,6 +321,8 @@ export class ControlPlane {
       this.follow(store, store.revision, (event) => {
         if (needsCollection(event)) this.enqueue("gc", ownerKey(event.object));
         if (event.type === "DELETED") for (const key of ownerKeysOf(event.object)) this.enqueue("gc", key);
+        // The same feed keeps the namespace's ResourceQuotas' usage current.
+        for (const key of quotaKeysOf(this.options.registry, event.object.metadata.namespace ?? "")) this.enqueue("resourcequota", key);
       });
     };
     for (const store of this.options.registry.stores()) followOwners(store);

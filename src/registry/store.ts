@@ -15,6 +15,7 @@ import {
   type WatchEvent,
 } from "../storage/backend";
 import { errors, invalid, StatusError, type FieldError, type Status } from "../apiserver/status";
+import type { Admission } from "../admission/namespace-admission";
 import type { Authorizer } from "../auth/authorizer";
 import type { Clock, Ids } from "./clock";
 import { formatTime } from "./clock";
@@ -63,6 +64,8 @@ export interface RegistryDeps {
   listClusterObjects(group: string, resource: string): KObject[];
   /** See {@link StrategyContext.authorizer}. */
   authorizer?(): Authorizer;
+  /** Admission of new namespaced objects by the namespace's policies (LimitRange, ResourceQuota). */
+  admission?: Admission;
 }
 
 export interface WriteOptions {
@@ -207,9 +210,12 @@ export class ResourceStore {
     if (this.strategy.subresources?.status && !this.strategy.keepsStatusOnCreate) delete obj.status;
 
     const ctx = this.context(options, now);
+    const admission = this.strategy.namespaced ? this.deps.admission : undefined;
+    admission?.mutate(obj, this.strategy, namespace);
     const prepErrors = this.strategy.prepareForCreate?.(obj, ctx) ?? [];
     const fieldErrors = [...prepErrors, ...validateObjectMeta(obj, this.strategy), ...(this.strategy.validate?.(obj) ?? [])];
     if (fieldErrors.length) throw this.invalid(obj, fieldErrors);
+    admission?.validate(obj, this.strategy, namespace);
 
     options.trackManagedFields?.(null, obj);
     const stored = this.toStorage(obj);

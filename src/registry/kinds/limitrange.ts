@@ -11,10 +11,23 @@ import { compareQuantities, formatQuantity, quantityFromJSON, quantityFromValue,
 const LIMIT_LISTS = ["max", "min", "default", "defaultRequest", "maxLimitRequestRatio"] as const;
 const LIMIT_TYPES = ["Pod", "Container", "PersistentVolumeClaim"];
 
-function canonicalizeLimits(lr: KObject): void {
+/**
+ * Canonical quantities, and SetDefaults_LimitRangeItem for Container limits: the default limit
+ * falls back to max, the default request to the default limit, then to min.
+ */
+function defaultLimits(lr: KObject): void {
   for (const limit of arr(lr.spec?.limits)) {
     if (!isRecord(limit)) continue;
     for (const list of LIMIT_LISTS) canonicalizeResourceList(limit[list], quantityDecodeFailure(lr));
+    if (limit.type !== "Container") continue;
+    const fill = (target: "default" | "defaultRequest", from: unknown) => {
+      if (!isRecord(from)) return;
+      const into = (limit[target] = isRecord(limit[target]) ? limit[target] : {}) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(from)) if (into[name] === undefined) into[name] = value;
+    };
+    fill("default", limit.max);
+    fill("defaultRequest", limit.default);
+    fill("defaultRequest", limit.min);
   }
 }
 
@@ -65,7 +78,7 @@ export const limitRangeStrategy: KindStrategy = {
   singular: "limitrange",
   namespaced: true,
   shortNames: ["limits"],
-  prepareForCreate: canonicalizeLimits,
-  prepareForUpdate: canonicalizeLimits,
+  prepareForCreate: defaultLimits,
+  prepareForUpdate: defaultLimits,
   validate: validateLimitRange,
 };

@@ -1,0 +1,54 @@
+/**
+ * The admission plugins that read the namespace's policy objects, in upstream order around the
+ * strategy: LimitRanger mutates (defaults) and checks a pod before it is prepared; ResourceQuota
+ * checks any namespaced object once it is valid. Both cost one empty prefix read when the
+ * namespace has no LimitRange / ResourceQuota.
+ */
+import { errors } from "../apiserver/status";
+import type { KindStrategy, KObject } from "../registry/types";
+import { admitPodLimits } from "./limit-ranger";
+import { countedResource, quotaViolation, totalUsage, usageOf, type Usage } from "./resource-quota";
+
+export interface NamespaceObjects {
+  list(group: string, resource: string, namespace: string): KObject[];
+}
+
+export interface Admission {
+  /** Before the strategy prepares a new object: may change it, or throw a 403. */
+  mutate(obj: KObject, strategy: KindStrategy, namespace: string): void;
+  /** After the new object is valid: throws a 403 when admitting it would break a policy. */
+  validate(obj: KObject, strategy: KindStrategy, namespace: string): void;
+}
+
+const aggregate = (messages: string[]) => (messages.length === 1 ? messages[0]! : `[${messages.join(", ")}]`);
+
+/** The namespace's usage of the resources `quotas` limit that `requested` touches. */
+export function namespaceUsage(objects: NamespaceObjects, namespace: string, names: Iterable<string>): Usage {
+  const resources = new Map<string, { group: string; resource: string }>();
+  for (const name of names) {
+    const counted = countedResource(name);
+    if (counted) resources.set(`${counted.group}/${counted.resource}`, counted);
+  }
+  return totalUsage([...resources.values()].flatMap(({ group, resource }) => objects.list(group, resource, namespace).map((o) => usageOf(o, group, resource))));
+}
+
+export function namespaceAdmission(objects: NamespaceObjects): Admission {
+  return {
+    mutate(obj, strategy, namespace) {
+      if (strategy.group !== "" || strategy.resource !== "pods") return;
+      const problems = admitPodLimits(obj, objects.list("", "limitranges", namespace));
+      if (problems.length) throw errors.forbidden({ group: "", resource: "pods" }, obj.metadata.name ?? "", aggregate(problems));
+    },
+    validate(obj, strategy, namespace) {
+      const quotas = objects.list("", "resourcequotas", namespace);
+      if (quotas.length === 0) return;
+      const requested = usageOf(obj, strategy.group, strategy.resource);
+      const limited = quotas.filter((q) => Object.keys(q.spec?.hard ?? {}).some((name) => requested.has(name) || (strategy.resource === "pods" && countedResource(name)?.resource === "pods")));
+      if (limited.length === 0) return;
+      const used = namespaceUsage(objects, namespace, limited.flatMap((q) => Object.keys(q.spec?.hard ?? {})));
+      const pod = strategy.group === "" && strategy.resource === "pods" ? obj : undefined;
+      const problems = limited.map((q) => quotaViolation(q, requested, used, pod)).filter((p): p is string => p !== null);
+      if (problems.length) throw errors.forbidden({ group: strategy.group, resource: strategy.resource }, obj.metadata.name ?? "", problems.join("; "));
+    },
+  };
+}

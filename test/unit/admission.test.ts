@@ -1,0 +1,73 @@
+/**
+ * Admission by the namespace's policies, as a kubectl user meets it: LimitRange defaults and
+ * bounds on pods, ResourceQuota limits on object counts and compute (upstream's messages), and the
+ * quota's status kept by its controller.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cluster, deployment, paths, pod, runLoop, type Cluster } from "./support/cluster";
+
+let c: Cluster;
+beforeEach(async () => {
+  c = await cluster();
+});
+afterEach(async () => {
+  await c?.closeWatches();
+});
+
+const limitRange = (limits: unknown[]) => ({ apiVersion: "v1", kind: "LimitRange", metadata: { name: "limits" }, spec: { limits } });
+const quota = (name: string, hard: Record<string, string>) => ({ apiVersion: "v1", kind: "ResourceQuota", metadata: { name }, spec: { hard } });
+const withResources = (name: string, resources: Record<string, unknown>) => {
+  const p = pod(name);
+  (p.spec.containers[0] as Record<string, unknown>).resources = resources;
+  return p;
+};
+
+describe("LimitRanger", () => {
+  it("gives containers the namespace's default limits and requests, and says so", async () => {
+    expect((await c.post("/api/v1/namespaces/default/limitranges", limitRange([{ type: "Container", default: { cpu: "500m", memory: "256Mi" }, defaultRequest: { cpu: "100m" } }]))).status).toBe(201);
+    const created = await c.post(paths.pods(), pod("web"));
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.spec.containers[0].resources).toEqual({ limits: { cpu: "500m", memory: "256Mi" }, requests: { cpu: "100m", memory: "256Mi" } });
+    expect(created.body.metadata.annotations["kubernetes.io/limit-ranger"]).toBe("LimitRanger plugin set: cpu, memory request for container main; cpu, memory limit for container main");
+    expect(created.body.status.qosClass).toBe("Burstable");
+  });
+
+  it("refuses containers outside the namespace's bounds", async () => {
+    await c.post("/api/v1/namespaces/default/limitranges", limitRange([{ type: "Container", max: { cpu: "1" }, min: { memory: "64Mi" } }]));
+    const res = await c.post(paths.pods(), withResources("big", { limits: { cpu: "2", memory: "32Mi" }, requests: { memory: "32Mi" } }));
+    expect(res.status).toBe(403);
+    expect(res.body.message).toBe('pods "big" is forbidden: [minimum memory usage per Container is 64Mi, but request is 32Mi, maximum cpu usage per Container is 1, but limit is 2]');
+  });
+});
+
+describe("ResourceQuota", () => {
+  it("refuses the pod that would exceed a count, as upstream words it, and tracks usage in status", async () => {
+    expect((await c.post("/api/v1/namespaces/default/resourcequotas", quota("pods", { pods: "2" }))).status).toBe(201);
+    expect((await c.post(paths.pods(), pod("p1"))).status).toBe(201);
+    expect((await c.post(paths.pods(), pod("p2"))).status).toBe(201);
+    const third = await c.post(paths.pods(), pod("p3"));
+    expect(third.status).toBe(403);
+    expect(third.body.message).toBe('pods "p3" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=2, limited: pods=2');
+    await runLoop(c.sandbox, c.clock, 1_000);
+    expect((await c.get("/api/v1/namespaces/default/resourcequotas/pods")).body.status).toEqual({ hard: { pods: "2" }, used: { pods: "2" } });
+  });
+
+  it("counts objects of any kind by count/<resource>.<group>", async () => {
+    await c.post("/api/v1/namespaces/default/resourcequotas", quota("deployments", { "count/deployments.apps": "1" }));
+    expect((await c.post(paths.deployments(), deployment("one"))).status).toBe(201);
+    expect((await c.post(paths.deployments(), deployment("two"))).body.message).toBe(
+      'deployments.apps "two" is forbidden: exceeded quota: deployments, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1',
+    );
+  });
+
+  it("requires compute requests when a quota limits them, then counts them", async () => {
+    await c.post("/api/v1/namespaces/default/resourcequotas", quota("compute", { "requests.cpu": "1" }));
+    const bare = await c.post(paths.pods(), pod("bare"));
+    expect(bare.status).toBe(403);
+    expect(bare.body.message).toBe('pods "bare" is forbidden: failed quota: compute: must specify requests.cpu for: main');
+    expect((await c.post(paths.pods(), withResources("a", { requests: { cpu: "600m" } }))).status).toBe(201);
+    expect((await c.post(paths.pods(), withResources("b", { requests: { cpu: "600m" } }))).body.message).toBe(
+      'pods "b" is forbidden: exceeded quota: compute, requested: requests.cpu=600m, used: requests.cpu=600m, limited: requests.cpu=1',
+    );
+  });
+});
