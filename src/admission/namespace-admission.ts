@@ -1,29 +1,57 @@
 /**
  * The admission plugins that read the namespace's policy objects, in upstream order around the
- * strategy: LimitRanger mutates (defaults) and checks a pod before it is prepared; ResourceQuota
- * checks any namespaced object once it is valid. Both cost one empty prefix read when the
+ * strategy: LimitRanger mutates (defaults) and checks a pod before it is prepared; Pod Security
+ * and ResourceQuota check a namespaced object once it is valid. Both cost one empty prefix read when the
  * namespace has no LimitRange / ResourceQuota.
  */
 import { errors } from "../apiserver/status";
 import type { KindStrategy, KObject } from "../registry/types";
 import { admitPodLimits } from "./limit-ranger";
+import { namespaceLevels, podSecurityViolations, violationMessage } from "./pod-security";
 import { countedResource, quotaViolation, totalUsage, usageOf, type Usage } from "./resource-quota";
 
 export interface NamespaceObjects {
   list(group: string, resource: string, namespace: string): KObject[];
+  /** The Namespace object, or null. */
+  namespace(name: string): KObject | null;
 }
 
 export interface Admission {
   /** Before the strategy prepares a new object: may change it, or throw a 403. */
   mutate(obj: KObject, strategy: KindStrategy, namespace: string): void;
-  /** After the new object is valid: throws a 403 when admitting it would break a policy. */
-  validate(obj: KObject, strategy: KindStrategy, namespace: string): void;
+  /** After the new object is valid: throws a 403 when admitting it would break a policy; adds `Warning:`s to `warnings`. */
+  validate(obj: KObject, strategy: KindStrategy, namespace: string, warnings?: string[]): void;
+}
+
+/** The pod template of a workload (where Pod Security warns), or undefined. */
+function podTemplateSpec(obj: KObject, strategy: KindStrategy): Record<string, any> | undefined {
+  if (strategy.group === "apps" || (strategy.group === "batch" && strategy.resource === "jobs")) return obj.spec?.template?.spec;
+  if (strategy.group === "batch" && strategy.resource === "cronjobs") return obj.spec?.jobTemplate?.spec?.template?.spec;
+  return undefined;
+}
+
+/** Pod Security Admission: pods are refused at the enforce level and warned at the warn level; workloads' templates only warned. */
+function admitPodSecurity(obj: KObject, strategy: KindStrategy, namespace: KObject | null, warnings: string[] | undefined): void {
+  const { enforce, warn } = namespaceLevels(namespace);
+  if (!enforce && !warn) return;
+  const isPod = strategy.group === "" && strategy.resource === "pods";
+  const spec = isPod ? obj.spec : podTemplateSpec(obj, strategy);
+  if (!spec) return;
+  if (enforce) {
+    const problems = podSecurityViolations(spec, enforce);
+    if (problems.length && isPod) throw errors.forbidden({ group: "", resource: "pods" }, obj.metadata.name ?? "", violationMessage(enforce, problems));
+    if (problems.length) warnings?.push(violationMessage(enforce, problems, "would violate"));
+  }
+  if (warn && warn !== enforce) {
+    const problems = podSecurityViolations(spec, warn);
+    if (problems.length) warnings?.push(violationMessage(warn, problems, "would violate"));
+  }
 }
 
 const aggregate = (messages: string[]) => (messages.length === 1 ? messages[0]! : `[${messages.join(", ")}]`);
 
 /** The namespace's usage of the resources `quotas` limit that `requested` touches. */
-export function namespaceUsage(objects: NamespaceObjects, namespace: string, names: Iterable<string>): Usage {
+export function namespaceUsage(objects: Pick<NamespaceObjects, "list">, namespace: string, names: Iterable<string>): Usage {
   const resources = new Map<string, { group: string; resource: string }>();
   for (const name of names) {
     const counted = countedResource(name);
@@ -39,7 +67,8 @@ export function namespaceAdmission(objects: NamespaceObjects): Admission {
       const problems = admitPodLimits(obj, objects.list("", "limitranges", namespace));
       if (problems.length) throw errors.forbidden({ group: "", resource: "pods" }, obj.metadata.name ?? "", aggregate(problems));
     },
-    validate(obj, strategy, namespace) {
+    validate(obj, strategy, namespace, warnings) {
+      admitPodSecurity(obj, strategy, objects.namespace(namespace), warnings);
       const quotas = objects.list("", "resourcequotas", namespace);
       if (quotas.length === 0) return;
       const requested = usageOf(obj, strategy.group, strategy.resource);

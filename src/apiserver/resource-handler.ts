@@ -84,7 +84,8 @@ export async function serveResource(info: ResourceRequest, request: Request, ctx
     case "create": {
       const options = managedWrite(store, request, query, "CreateOptions", writeOptions, () => ctx.clock.now());
       const body = decodeCheckedObject(await readBody(request), request.headers.get("content-type"), query, "CreateOptions", store);
-      return withWarnings(render(await store.create(info.namespace, body.object, options), 201), body.warnings);
+      const created = await store.create(info.namespace, body.object, { ...options, warnings: body.warnings });
+      return withWarnings(render(created, 201), body.warnings);
     }
 
     case "update": {

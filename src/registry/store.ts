@@ -78,6 +78,8 @@ export interface WriteOptions {
    * and validation. API requests pass one; the control loop's own writes are not tracked.
    */
   trackManagedFields?(old: KObject | null, next: KObject): void;
+  /** Collects the admission warnings of the write (returned as `Warning:` headers). */
+  warnings?: string[];
 }
 
 export type PatchType = "json" | "merge" | "strategic" | "apply";
@@ -215,7 +217,7 @@ export class ResourceStore {
     const prepErrors = this.strategy.prepareForCreate?.(obj, ctx) ?? [];
     const fieldErrors = [...prepErrors, ...validateObjectMeta(obj, this.strategy), ...(this.strategy.validate?.(obj) ?? [])];
     if (fieldErrors.length) throw this.invalid(obj, fieldErrors);
-    admission?.validate(obj, this.strategy, namespace);
+    admission?.validate(obj, this.strategy, namespace, options.warnings);
 
     options.trackManagedFields?.(null, obj);
     const stored = this.toStorage(obj);

@@ -6,6 +6,7 @@ import { StaticPodManifests } from "../controlplane/kubelet/static-pods";
 import { loadSigningKey, type SigningKey } from "../auth/tokens/signing-key";
 import { authorizerFor } from "../auth/rbac-objects";
 import { namespaceAdmission } from "../admission/namespace-admission";
+import { getOrNull } from "../controlplane/controllers/workloads";
 import { ApiServer } from "../apiserver/app";
 import { errors } from "../apiserver/status";
 import { type Clock, type Ids } from "../registry/clock";
@@ -102,7 +103,10 @@ export class Sandbox {
       namespacePhase: (ns) => this.namespacePhase(ns),
       listClusterObjects: (group, resource) => this.registry.resource(group, resource).list("", { selection: selectEverything }).items,
       authorizer: () => authorizerFor(this.registry),
-      admission: namespaceAdmission({ list: (group, resource, ns) => this.registry.find(group, resource)?.list(ns, { selection: selectEverything }).items ?? [] }),
+      admission: namespaceAdmission({
+        list: (group, resource, ns) => this.registry.find(group, resource)?.list(ns, { selection: selectEverything }).items ?? [],
+        namespace: (name) => getOrNull(this.registry.resource("", "namespaces"), "", name),
+      }),
     });
     this.signingKey = deps.signingKey ?? inMemorySigningKey(record.id);
     // Custom resources of CRDs already stored (a sandbox loaded from its backend) are served again.

@@ -1,7 +1,7 @@
 /**
  * Admission by namespace policy with kubectl 1.33: LimitRange defaults land in pods, a
  * ResourceQuota refuses what exceeds it with upstream's message and `describe` shows its usage,
- * and the system namespaces cannot be deleted.
+ * Pod Security levels are enforced and warned, and the system namespaces cannot be deleted.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox, eventually, kubectl, kubectlBinary, kubectlCommands, type SandboxHandle } from "./support/sandbox";
@@ -40,6 +40,20 @@ describe.skipIf(!binary)("admission with kubectl 1.33", () => {
     const described = await eventually(() => ok("describe", "quota", "small", "-n", "team"), (out) => /pods\s+2\s+2/.test(out));
     expect(described).toMatch(/^pods\s+2\s+2$/m);
     expect(ok("get", "quota", "-n", "team")).toMatch(/^small\s+\S+\s+count\/configmaps: \d+\/5, pods: 2\/2\s*$/m);
+  });
+
+  it("enforces and warns Pod Security levels set by namespace labels", () => {
+    ok("create", "namespace", "locked");
+    ok("label", "namespace", "locked", "pod-security.kubernetes.io/enforce=restricted");
+    const privileged = { apiVersion: "v1", kind: "Pod", metadata: { name: "root" }, spec: { containers: [{ name: "c", image: "busybox", securityContext: { privileged: true } }] } };
+    const refused = kubectl(binary!, sandbox, ["apply", "-n", "locked", "-f", "-"], JSON.stringify(privileged));
+    expect(refused.stderr).toContain('pods "root" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false)');
+    expect(refused.stderr).toContain('privileged (container "c" must not set securityContext.privileged=true)');
+    ok("create", "namespace", "open");
+    ok("label", "namespace", "open", "pod-security.kubernetes.io/warn=baseline");
+    const warned = kubectl(binary!, sandbox, ["apply", "-n", "open", "-f", "-"], JSON.stringify(privileged));
+    expect(warned.stdout).toBe("pod/root created\n");
+    expect(warned.stderr).toContain('Warning: would violate PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)');
   });
 
   it("refuses to delete the system namespaces", () => {

@@ -71,3 +71,45 @@ describe("ResourceQuota", () => {
     );
   });
 });
+
+describe("Pod Security Admission", () => {
+  const labelled = async (name: string, labels: Record<string, string>) => {
+    expect((await c.post("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name, labels } })).status).toBe(201);
+  };
+  const privileged = (name: string) => {
+    const p = pod(name);
+    (p.spec.containers[0] as Record<string, unknown>).securityContext = { privileged: true };
+    return p;
+  };
+
+  it("refuses a privileged pod in a restricted namespace with upstream's message", async () => {
+    await labelled("locked", { "pod-security.kubernetes.io/enforce": "restricted" });
+    const res = await c.post(paths.pods("locked"), privileged("root"));
+    expect(res.status).toBe(403);
+    expect(res.body.message).toBe(
+      'pods "root" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "main" must set securityContext.allowPrivilegeEscalation=false), ' +
+        'unrestricted capabilities (container "main" must set securityContext.capabilities.drop=["ALL"]), privileged (container "main" must not set securityContext.privileged=true), ' +
+        'runAsNonRoot != true (pod or container "main" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "main" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',
+    );
+    const compliant = pod("fine", { namespace: "locked" });
+    compliant.spec = {
+      ...compliant.spec,
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+      containers: [{ name: "main", image: "nginx:1.27", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }],
+    } as typeof compliant.spec;
+    expect((await c.post(paths.pods("locked"), compliant)).status).toBe(201);
+  });
+
+  it("warns in a warn=baseline namespace and admits; warns about workloads' templates", async () => {
+    await labelled("open", { "pod-security.kubernetes.io/warn": "baseline" });
+    const res = await c.post(paths.pods("open"), privileged("root"));
+    expect(res.status).toBe(201);
+    expect(res.headers.get("warning")).toBe('299 - "would violate PodSecurity \\"baseline:latest\\": privileged (container \\"main\\" must not set securityContext.privileged=true)"');
+    await labelled("locked2", { "pod-security.kubernetes.io/enforce": "baseline" });
+    const d = deployment("web", { namespace: "locked2" });
+    (d.spec.template.spec as { hostNetwork?: boolean }).hostNetwork = true;
+    const created = await c.post(paths.deployments("locked2"), d);
+    expect(created.status).toBe(201);
+    expect(created.headers.get("warning")).toContain('would violate PodSecurity \\"baseline:latest\\": host namespaces (hostNetwork=true)');
+  });
+});
