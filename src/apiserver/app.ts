@@ -100,6 +100,7 @@ export class ApiServer {
         openWatch: this.options.openWatch,
         speed: this.options.speed,
         signingKey: this.options.signingKey,
+        authenticate: this.options.authenticate,
       };
       return (await serveVirtual(info, request, ctx)) ?? serveResource(info, request, ctx);
     }

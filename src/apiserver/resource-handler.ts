@@ -38,6 +38,8 @@ export interface ResourceContext {
   speed?(): number;
   /** The sandbox's token signing key (TokenRequest). */
   signingKey(): Promise<SigningKey>;
+  /** Who a bearer token is (TokenReview); null when it is not valid. */
+  authenticate(token: string): Promise<UserInfo | null>;
 }
 
 const json = (body: unknown, status = 200): Response =>

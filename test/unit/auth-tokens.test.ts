@@ -8,7 +8,7 @@ import { jwtVerify, createLocalJWKSet } from "jose";
 import { tokenAuthenticator } from "../../src/auth/authenticator";
 import { ISSUER, issueUserToken } from "../../src/auth/tokens/tokens";
 import { getOrNull } from "../../src/controlplane/controllers/workloads";
-import { cluster, paths, pod, type Cluster } from "./support/cluster";
+import { cluster, paths, pod, TOKEN, type Cluster } from "./support/cluster";
 
 let c: Cluster;
 beforeEach(async () => {
@@ -92,5 +92,16 @@ describe("user tokens", () => {
     expect(await authenticator(2)(token)).toBeNull();
     expect(await authenticator(1)("admin-token")).toMatchObject({ username: "kubernetes-admin" });
     expect(await authenticator(1)("not-a-token")).toBeNull();
+  });
+});
+
+describe("TokenReview", () => {
+  it("says who a token belongs to, or that it is not valid", async () => {
+    const review = (token: string) => c.post("/apis/authentication.k8s.io/v1/tokenreviews", { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } });
+    const valid = await review(TOKEN);
+    expect(valid.status, valid.text).toBe(201);
+    expect(valid.body.status).toMatchObject({ authenticated: true, user: { username: "kubernetes-admin", groups: ["system:masters", "system:authenticated"] } });
+    expect((await review("bogus")).body.status).toEqual({ user: {} });
+    expect((await review("")).status).toBe(422);
   });
 });

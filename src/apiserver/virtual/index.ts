@@ -25,7 +25,10 @@ export async function serveVirtual(info: ResourceRequest, request: Request, ctx:
   }
   const now = new Date(ctx.clock.now());
   const answer = reviewAnswers[`${definition.group}/${definition.resource}`];
-  if (answer) return serveReview(answer, definition, info.verb, info.namespace, request, ctx.user, now, authorizerFor(ctx.registry));
+  if (answer) {
+    const reviewContext = { now, authorizer: authorizerFor(ctx.registry), authenticate: ctx.authenticate };
+    return serveReview(answer, definition, info.verb, info.namespace, request, ctx.user, reviewContext);
+  }
   await request.body?.cancel();
   if (info.verb !== "get" && info.verb !== "list") throw methodNotAllowed();
   return json(info.resource === "nodes" ? readNodeMetrics(info, request, ctx, now.getTime()) : readPodMetrics(info, request, ctx, now.getTime()));

@@ -1,5 +1,5 @@
 /**
- * authorization.k8s.io access reviews and authentication.k8s.io SelfSubjectReview: create-only
+ * authorization.k8s.io access reviews and authentication.k8s.io SelfSubjectReview and TokenReview: create-only
  * resources that store nothing and answer about the requesting (or named) user, as
  * kube-apiserver's review REST handlers do.
  */
@@ -7,6 +7,7 @@ import type { KindDefinition, KObject, UserInfo } from "../../registry/types";
 import { decodeObject, readBody } from "../body";
 import { errors, field, invalid, StatusError, type FieldError } from "../status";
 import type { AuthorizationAttributes, Authorizer } from "../../auth/authorizer";
+import { ISSUER } from "../../auth/tokens/tokens";
 
 const createOnly = ["create"];
 const authz = "authorization.k8s.io";
@@ -25,27 +26,41 @@ const review = (group: string, version: string, kind: string, resource: string, 
 export const reviewDefinitions: KindDefinition[] = [
   review(authn, "v1", "SelfSubjectReview", "selfsubjectreviews"),
   review(authn, "v1beta1", "SelfSubjectReview", "selfsubjectreviews"),
+  review(authn, "v1", "TokenReview", "tokenreviews"),
   review(authz, "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews", true),
   review(authz, "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews"),
   review(authz, "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews"),
   review(authz, "v1", "SubjectAccessReview", "subjectaccessreviews"),
 ];
 
+/** What reviews consult: the time, the sandbox's authorizer and its authenticator. */
+export interface ReviewContext {
+  now: Date;
+  authorizer: Authorizer;
+  authenticate(token: string): Promise<UserInfo | null>;
+}
+
 /** The answer to a POST of `body` to a review resource, for the authenticated `user`. */
-export type ReviewAnswer = (body: KObject, user: UserInfo, namespace: string, now: Date, authorizer: Authorizer) => KObject;
+export type ReviewAnswer = (body: KObject, user: UserInfo, namespace: string, ctx: ReviewContext) => KObject | Promise<KObject>;
 
 /** Each review kind's answer, keyed by `group/resource`. */
 export const reviewAnswers: Record<string, ReviewAnswer> = {
-  [`${authn}/selfsubjectreviews`]: (body, user, _ns, now) => ({
+  [`${authn}/selfsubjectreviews`]: (body, user, _ns, { now }) => ({
     ...body,
     metadata: { ...body.metadata, creationTimestamp: now.toISOString().replace(/\.\d{3}Z$/, "Z") },
     status: { userInfo: userInfoOf(user) },
   }),
-  [`${authz}/selfsubjectaccessreviews`]: (body, user, _ns, _now, authorizer) => accessReview(body, user, "SelfSubjectAccessReview", "", authorizer),
-  [`${authz}/subjectaccessreviews`]: (body, _user, _ns, _now, authorizer) => accessReview(body, subjectOf(body), "SubjectAccessReview", "", authorizer),
-  [`${authz}/localsubjectaccessreviews`]: (body, _user, namespace, _now, authorizer) =>
+  [`${authn}/tokenreviews`]: async (body, _user, _ns, { authenticate }) => {
+    const token = body.spec?.token;
+    if (typeof token !== "string" || token === "") throw invalid("TokenReview", authn, "", [field.required("spec.token", "")]);
+    const reviewed = await authenticate(token);
+    return { ...withMeta(body), status: reviewed ? { authenticated: true, user: userInfoOf(reviewed), audiences: [ISSUER] } : { user: {} } };
+  },
+  [`${authz}/selfsubjectaccessreviews`]: (body, user, _ns, { authorizer }) => accessReview(body, user, "SelfSubjectAccessReview", "", authorizer),
+  [`${authz}/subjectaccessreviews`]: (body, _user, _ns, { authorizer }) => accessReview(body, subjectOf(body), "SubjectAccessReview", "", authorizer),
+  [`${authz}/localsubjectaccessreviews`]: (body, _user, namespace, { authorizer }) =>
     accessReview(body, subjectOf(body), "LocalSubjectAccessReview", namespace, authorizer),
-  [`${authz}/selfsubjectrulesreviews`]: (body, user, _ns, _now, authorizer) => {
+  [`${authz}/selfsubjectrulesreviews`]: (body, user, _ns, { authorizer }) => {
     const { resourceRules, nonResourceRules, incomplete } = authorizer.rulesFor(user, String(body.spec?.namespace ?? ""));
     return { ...withMeta(body), status: { resourceRules, nonResourceRules, incomplete } };
   },
@@ -59,8 +74,7 @@ export async function serveReview(
   namespace: string,
   request: Request,
   user: UserInfo,
-  now: Date,
-  authorizer: Authorizer,
+  ctx: ReviewContext,
 ): Promise<Response> {
   if (verb !== "create") {
     await request.body?.cancel();
@@ -72,7 +86,7 @@ export async function serveReview(
   if ((body.kind && body.kind !== definition.kind) || (body.apiVersion && body.apiVersion !== apiVersion)) {
     throw errors.badRequest(`the object provided is unrecognized (must be of type ${definition.kind}): ${body.apiVersion}, Kind=${body.kind}`);
   }
-  const answered = answer({ ...body, apiVersion, kind: definition.kind }, user, namespace, now, authorizer);
+  const answered = await answer({ ...body, apiVersion, kind: definition.kind }, user, namespace, ctx);
   return new Response(JSON.stringify(answered), { status: 201, headers: { "content-type": "application/json" } });
 }
 
