@@ -1,12 +1,14 @@
 /**
  * The admission plugins that read the namespace's policy objects, in upstream order around the
- * strategy: LimitRanger mutates (defaults) and checks a pod before it is prepared; Pod Security
+ * strategy: ServiceAccount (account and token volume) and LimitRanger (defaults, bounds) mutate
+ * and check a pod before it is prepared; Pod Security
  * and ResourceQuota check a namespaced object once it is valid. Both cost one empty prefix read when the
  * namespace has no LimitRange / ResourceQuota.
  */
 import { errors } from "../apiserver/status";
 import type { KindStrategy, KObject } from "../registry/types";
 import { admitPodLimits } from "./limit-ranger";
+import { admitServiceAccount } from "./service-account";
 import { namespaceLevels, podSecurityViolations, violationMessage } from "./pod-security";
 import { countedResource, quotaViolation, totalUsage, usageOf, type Usage } from "./resource-quota";
 
@@ -64,6 +66,7 @@ export function namespaceAdmission(objects: NamespaceObjects): Admission {
   return {
     mutate(obj, strategy, namespace) {
       if (strategy.group !== "" || strategy.resource !== "pods") return;
+      admitServiceAccount(obj, (name) => objects.list("", "serviceaccounts", namespace).find((sa) => sa.metadata.name === name) ?? null);
       const problems = admitPodLimits(obj, objects.list("", "limitranges", namespace));
       if (problems.length) throw errors.forbidden({ group: "", resource: "pods" }, obj.metadata.name ?? "", aggregate(problems));
     },

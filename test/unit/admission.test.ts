@@ -113,3 +113,24 @@ describe("Pod Security Admission", () => {
     expect(created.headers.get("warning")).toContain('would violate PodSecurity \\"baseline:latest\\": host namespaces (hostNetwork=true)');
   });
 });
+
+describe("ServiceAccount admission", () => {
+  it("names the default account and mounts its token, CA and namespace in every container", async () => {
+    const created = (await c.post(paths.pods(), pod("web"))).body;
+    expect(created.spec.serviceAccountName).toBe("default");
+    const volume = created.spec.volumes.find((v: { name: string }) => v.name.startsWith("kube-api-access-"));
+    expect(volume.name).toMatch(/^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    expect(volume.projected.sources.map((s: object) => Object.keys(s)[0])).toEqual(["serviceAccountToken", "configMap", "downwardAPI"]);
+    expect(created.spec.containers[0].volumeMounts).toEqual([{ name: volume.name, readOnly: true, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount" }]);
+  });
+
+  it("mounts nothing when the pod or its account opts out", async () => {
+    const optOut = pod("quiet");
+    (optOut.spec as Record<string, unknown>).automountServiceAccountToken = false;
+    expect((await c.post(paths.pods(), optOut)).body.spec.volumes ?? []).toEqual([]);
+    await c.post("/api/v1/namespaces/default/serviceaccounts", { metadata: { name: "robot" }, automountServiceAccountToken: false });
+    const robot = pod("robot-pod");
+    (robot.spec as Record<string, unknown>).serviceAccountName = "robot";
+    expect((await c.post(paths.pods(), robot)).body.spec.volumes ?? []).toEqual([]);
+  });
+});
