@@ -88,34 +88,27 @@ const noBindingEscalation = (binding: KObject, ctx: StrategyContext) => {
   if (authorizer) confirmBindingNoEscalation(binding, ctx.user, authorizer, (kind, name) => authorizer.roleRules(kind, name, binding.metadata.namespace ?? ""));
 };
 
-export const roleStrategy: KindStrategy = {
-  ...base("Role", "roles", true),
-  validate: (o) => validateRules(o, true),
-  prepareForCreate: noRoleEscalation,
-  prepareForUpdate: (o, _old, ctx) => noRoleEscalation(o, ctx),
-};
+function roleKind(kind: string, resource: string, namespaced: boolean): KindStrategy {
+  return {
+    ...base(kind, resource, namespaced),
+    validate: (o) => validateRules(o, namespaced),
+    prepareForCreate: noRoleEscalation,
+    prepareForUpdate: (o, _old, ctx) => noRoleEscalation(o, ctx),
+  };
+}
 
-export const clusterRoleStrategy: KindStrategy = {
-  ...base("ClusterRole", "clusterroles", false),
-  validate: (o) => validateRules(o, false),
-  prepareForCreate: noRoleEscalation,
-  prepareForUpdate: (o, _old, ctx) => noRoleEscalation(o, ctx),
-};
+function bindingKind(kind: string, resource: string, namespaced: boolean): KindStrategy {
+  return {
+    ...base(kind, resource, namespaced),
+    validate: (o) => validateBinding(o, namespaced),
+    validateUpdate: roleRefIsImmutable,
+    prepareForCreate: noBindingEscalation,
+    prepareForUpdate: (o, _old, ctx) => noBindingEscalation(o, ctx),
+    table: bindingTable,
+  };
+}
 
-export const roleBindingStrategy: KindStrategy = {
-  ...base("RoleBinding", "rolebindings", true),
-  validate: (o) => validateBinding(o, true),
-  validateUpdate: roleRefIsImmutable,
-  prepareForCreate: noBindingEscalation,
-  prepareForUpdate: (o, _old, ctx) => noBindingEscalation(o, ctx),
-  table: bindingTable,
-};
-
-export const clusterRoleBindingStrategy: KindStrategy = {
-  ...base("ClusterRoleBinding", "clusterrolebindings", false),
-  validate: (o) => validateBinding(o, false),
-  validateUpdate: roleRefIsImmutable,
-  prepareForCreate: noBindingEscalation,
-  prepareForUpdate: (o, _old, ctx) => noBindingEscalation(o, ctx),
-  table: bindingTable,
-};
+export const roleStrategy = roleKind("Role", "roles", true);
+export const clusterRoleStrategy = roleKind("ClusterRole", "clusterroles", false);
+export const roleBindingStrategy = bindingKind("RoleBinding", "rolebindings", true);
+export const clusterRoleBindingStrategy = bindingKind("ClusterRoleBinding", "clusterrolebindings", false);
