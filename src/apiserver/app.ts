@@ -39,6 +39,8 @@ export interface ApiServerOptions {
   speed?(): number;
   /** The sandbox's token signing key (TokenRequest, the JWKS). */
   signingKey(): Promise<SigningKey>;
+  /** Most requests served at once, watches and streams aside (kube-apiserver's max-requests-inflight); default 200. */
+  maxInFlight?: number;
 }
 
 /** Paths anyone may read, as kube-apiserver's system:public-info-viewer role allows. */
@@ -54,13 +56,30 @@ function requestAttributes(info: RequestInfo, method: string): AuthorizationAttr
   return { kind: "resource", verb, group, version, resource, subresource, namespace, name };
 }
 
+const DEFAULT_MAX_IN_FLIGHT = 200;
+
+/** A watch (`?watch=1`, `/watch/` paths) or an exec/attach stream, which stays open by design. */
+function isLongRunning(request: Request, path: string): boolean {
+  const watch = new URL(request.url).searchParams.get("watch");
+  return watch === "1" || watch === "true" || path.includes("/watch/") || request.headers.get("upgrade") !== null;
+}
+
 export class ApiServer {
   private openApiCache: { generation: number; documents: OpenApiDocuments } | null = null;
+
+  private inFlight = 0;
 
   constructor(private readonly options: ApiServerOptions) {}
 
   /** `path` is the request path below the sandbox's server URL, e.g. `/api/v1/pods`. */
   async handle(request: Request, path: string): Promise<Response> {
+    // Long-running requests (watches) have their own limit; everything else counts as in flight.
+    const counted = !isLongRunning(request, path);
+    if (counted && this.inFlight >= (this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) {
+      await request.body?.cancel().catch(() => {});
+      return toResponse(errors.tooManyRequests("Too many requests, please try again later.", 1));
+    }
+    if (counted) this.inFlight++;
     try {
       const user = await this.authenticate(request, path);
       return await this.route(request, path, user);
@@ -69,6 +88,8 @@ export class ApiServer {
       if (e instanceof StatusError) return toResponse(e);
       console.error("apiserver: unexpected error", e);
       return toResponse(errors.internal((e as Error).message ?? String(e)));
+    } finally {
+      if (counted) this.inFlight--;
     }
   }
 

@@ -48,6 +48,8 @@ export interface SandboxDeps {
   storageStats?(): { commits: number; statements: number; writes: number };
   /** Most concurrently open watches. */
   maxWatches?: number;
+  /** Most requests served at once, watches aside (default 200). */
+  maxInFlight?: number;
   /** The sandbox clock as last persisted (after an advance); a fresh clock at the record's speed otherwise. */
   clockState?: SandboxClockState;
   /**
@@ -119,6 +121,7 @@ export class Sandbox {
       openWatch: () => this.openWatch(),
       speed: () => this.clock.speed,
       signingKey: this.signingKey,
+      maxInFlight: deps.maxInFlight,
     });
     this.clock = deps.clockState ? SandboxClock.fromState(deps.clock, deps.clockState) : SandboxClock.start(deps.clock, record.speed);
     this.staticPods = deps.staticPods ?? new StaticPodManifests();

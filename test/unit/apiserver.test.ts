@@ -1676,3 +1676,20 @@ describe("more of upstream's request handling", () => {
     expect((await c.get("/api/v1/namespaces/default/nodes")).status).toBe(404);
   });
 });
+
+describe("request limits", () => {
+  it("answers 429 with Retry-After beyond the in-flight limit, and serves again once requests finish", async () => {
+    const limited = await cluster({ maxInFlight: 2 });
+    try {
+      const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => limited.post(paths.configmaps(), configMap(`burst-${i}`))));
+      const refused = burst.filter((r) => r.status === 429);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused[0]!.body).toMatchObject({ reason: "TooManyRequests", message: "Too many requests, please try again later.", details: { retryAfterSeconds: 1 } });
+      expect(refused[0]!.headers.get("retry-after")).toBe("1");
+      expect(burst.filter((r) => r.status === 201).length).toBeGreaterThanOrEqual(2);
+      expect((await limited.get(paths.configmaps())).status).toBe(200);
+    } finally {
+      await limited.closeWatches();
+    }
+  });
+});

@@ -60,6 +60,7 @@ export function testIds(): Ids {
 export interface ClusterOptions {
   limits?: Partial<StoreLimits>;
   maxWatches?: number;
+  maxInFlight?: number;
   historyLimit?: number;
   kubernetesVersion?: string;
   /** Skip the kubeadm starting objects (no namespaces at all). */
@@ -135,6 +136,7 @@ export async function cluster(options: ClusterOptions = {}) {
     ids,
     limits: options.limits,
     maxWatches: options.maxWatches,
+    maxInFlight: options.maxInFlight,
     authenticate: async (token) => (token === TOKEN ? user : null),
   });
   if (!options.empty) await sandbox.bootstrap();
