@@ -1,0 +1,25 @@
+/**
+ * Standard Webhooks signatures (https://www.standardwebhooks.com): `webhook-id` (the same on
+ * every retry of a delivery), `webhook-timestamp` (seconds), and `webhook-signature`
+ * `v1,<base64 HMAC-SHA256>` — two of them, space-separated, while a secret is being rotated.
+ */
+import { Webhook } from "standardwebhooks";
+
+const SECRET_PREFIX = "whsec_";
+
+/** A new signing secret: `whsec_` + 24 random bytes in base64, as the specification shows them. */
+export function newSigningSecret(): string {
+  return SECRET_PREFIX + btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(24))));
+}
+
+/** The headers of one delivery attempt, signed with every current secret (the newest first). */
+export function signedHeaders(secrets: readonly string[], deliveryId: string, timestampMs: number, body: string): Record<string, string> {
+  const timestamp = new Date(Math.floor(timestampMs / 1000) * 1000);
+  const signatures = secrets.map((secret) => new Webhook(secret).sign(deliveryId, timestamp, body));
+  return {
+    "content-type": "application/json",
+    "webhook-id": deliveryId,
+    "webhook-timestamp": String(Math.floor(timestampMs / 1000)),
+    "webhook-signature": signatures.join(" "),
+  };
+}
