@@ -119,11 +119,14 @@ describe("deployments with kubectl 1.33", () => {
     const res = await api(`/v1/sandboxes/${sandbox.id}/clock:advance`, { method: "POST", body: JSON.stringify({ seconds: 300 }) });
     expect(res.status).toBe(200);
     await res.body?.cancel();
+    // One run per 5-minute boundary crossed: the advance crosses one, and the wall clock may cross
+    // another while the test runs.
     const jobs = await eventually(
       () => (JSON.parse(run("get", "jobs", "-o", "json").stdout).items as { metadata: { name: string } }[]).filter((j) => j.metadata.name.startsWith("tick-")),
-      (items) => items.length === 1,
+      (items) => items.length >= 1,
     );
-    expect(jobs).toHaveLength(1);
+    expect(jobs.length).toBeGreaterThanOrEqual(1);
+    expect(jobs.length).toBeLessThanOrEqual(2);
     const name = jobs[0].metadata.name;
     expect(name).toMatch(/^tick-\d+$/);
     expect(ok("wait", "--for=condition=complete", `job/${name}`, "--timeout=60s")).toBe(`job.batch/${name} condition met\n`);
