@@ -233,7 +233,7 @@ export class MemoryBackend implements Backend {
   private stagePut<V>(key: string, value: V, current: KeyValue | null): Promise<KeyValue<V>> {
     let encoded;
     try {
-      encoded = encodeValue(value);
+      encoded = encodeValue(value, current?.value as V | undefined);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -17,15 +17,21 @@ export interface EncodedValue<V> {
   readonly value: V;
 }
 
-export function encodeValue<V>(value: V): EncodedValue<V> {
+/**
+ * `previous`, when given, is the stored value this one replaces (the key's previous revision):
+ * every part equal to the corresponding part of `previous` is taken from it, so revisions of one
+ * object kept in the watch history share what did not change (a pod's spec across its status
+ * updates).
+ */
+export function encodeValue<V>(value: V, previous?: V): EncodedValue<V> {
   const text = JSON.stringify(value);
   if (text === undefined) throw new TypeError("storage values must be JSON-encodable");
-  return { text, value: decodeValue<V>(text) };
+  return { text, value: canonical(JSON.parse(text), previous) as V };
 }
 
 /** Decodes stored JSON text into a deeply frozen value (sharing equal parts with earlier values). */
 export function decodeValue<V>(text: string): V {
-  return canonical(JSON.parse(text)) as V;
+  return canonical(JSON.parse(text), undefined) as V;
 }
 
 /** Longest string, and longest flat-object key, worth sharing. */
@@ -47,24 +53,38 @@ function shareString(s: string): string {
 
 /**
  * Freezes a freshly parsed JSON value bottom-up, replacing short strings and flat objects (only
- * primitive members) by equal ones seen before.
+ * primitive members) by equal ones seen before, and any part equal to its counterpart in
+ * `previous` (a frozen value decoded earlier) by that counterpart.
  */
-function canonical(value: unknown): unknown {
-  if (typeof value === "string") return shareString(value);
+function canonical(value: unknown, previous: unknown): unknown {
+  if (typeof value === "string") return value === previous ? previous : shareString(value);
   if (typeof value !== "object" || value === null) return value;
+  const prev = typeof previous === "object" && previous !== null ? (previous as Record<string, unknown>) : undefined;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = canonical(value[i]);
-    return Object.freeze(value);
+    const prevArray = Array.isArray(prev) ? prev : undefined;
+    let same = prevArray?.length === value.length;
+    for (let i = 0; i < value.length; i++) {
+      value[i] = canonical(value[i], prevArray?.[i]);
+      same &&= value[i] === prevArray![i];
+    }
+    return same ? prevArray : Object.freeze(value);
   }
   const obj = value as Record<string, unknown>;
+  const prevObject = prev && !Array.isArray(prev) ? prev : undefined;
+  const prevKeys = prevObject && Object.keys(prevObject);
+  let same = prevKeys !== undefined;
+  let count = 0;
   let key: string | null = "";
   for (const k in obj) {
-    const v = canonical(obj[k]);
+    const v = canonical(obj[k], prevObject?.[k]);
     obj[k] = v;
+    same &&= k === prevKeys![count] && v === prevObject![k];
+    count++;
     if (key === null) continue;
     if (typeof v === "object" && v !== null) key = null;
     else key += `${k}\u0000${typeof v === "string" ? "s" : ""}${String(v)}\u0001`;
   }
+  if (same && count === prevKeys!.length) return prevObject;
   Object.freeze(obj);
   if (key === null || key.length > MAX_SHARED_OBJECT_KEY) return obj;
   const known = sharedObjects.get(key);

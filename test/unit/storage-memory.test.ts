@@ -277,3 +277,38 @@ describe("memory engine: scale", () => {
     expect(elapsed).toBeLessThan(500);
   });
 });
+
+describe("memory engine: revisions share what did not change", () => {
+  const pod = (phase: string, extra: Record<string, unknown> = {}) => ({
+    metadata: { name: "web-0", labels: { app: "web" } },
+    spec: { containers: [{ name: "nginx", image: "nginx:1.27", ports: [{ containerPort: 80 }] }], volumes: [{ name: "kube-api-access-x7k2p", projected: { sources: [{ serviceAccountToken: { path: "token" } }] } }] },
+    status: { phase, ...extra },
+  });
+
+  it("an update keeps the unchanged parts of the previous revision, and the history still holds both values", async () => {
+    const b = createMemoryBackend();
+    const first = await b.create("/registry/pods/default/web-0", pod("Pending"));
+    const second = await b.update("/registry/pods/default/web-0", pod("Running", { podIP: "10.244.1.5" }));
+    const [v1, v2] = [first.value as ReturnType<typeof pod>, second.value as ReturnType<typeof pod>];
+    expect(v2.spec).toBe(v1.spec);
+    expect(v2.metadata).toBe(v1.metadata);
+    expect(v2.status).not.toBe(v1.status);
+    expect(v1.status).toEqual({ phase: "Pending" });
+    expect(v2.status).toEqual({ phase: "Running", podIP: "10.244.1.5" });
+    expect(Object.isFrozen(v2.spec.containers[0])).toBe(true);
+  });
+
+  it("a changed element, a reordered or removed key, or a longer array yields new values with exactly what was written", async () => {
+    const b = createMemoryBackend();
+    const key = "/registry/x/default/a";
+    const first = (await b.create(key, { list: [1, 2], obj: { a: 1, b: 2 }, keep: { z: [1] } })).value as any;
+    const reordered = { obj: { b: 2, a: 1 }, list: [1, 2, 3], keep: { z: [1] } };
+    const second = (await b.update(key, reordered)).value as any;
+    expect(JSON.stringify(second)).toBe(JSON.stringify(reordered));
+    expect(second.keep).toBe(first.keep);
+    expect(second.list).not.toBe(first.list);
+    const third = (await b.update(key, { obj: { b: 2 }, list: [1, 2, 3] })).value as any;
+    expect(third).toEqual({ obj: { b: 2 }, list: [1, 2, 3] });
+    expect(third.list).toBe(second.list);
+  });
+});
