@@ -7,6 +7,10 @@
  * - `revisions`: the revision log, etcd's history: one row per write.
  * - `objects`: the current value of every live key, so a cold start reads state without
  *   replaying the log.
+ * - `webhook_endpoints`: event-webhook subscriptions of one sandbox, or of every sandbox of a
+ *   tenant (`sandbox_id` null); signing secrets are stored sealed.
+ * - `webhook_outbox`: the messages a committed write produced for the sandbox's endpoints,
+ *   written in the same batch as the write (the transactional outbox).
  *
  * Times are integer milliseconds since the epoch; values are JSON text.
  */
@@ -89,6 +93,43 @@ export const objects = sqliteTable(
   (table) => [primaryKey({ columns: [table.sandboxId, table.key] })],
 );
 
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    /** The tenant that owns it ("admin" for the admin key). */
+    owner: text("owner").notNull(),
+    /** Null: every sandbox of the owner, present and future. */
+    sandboxId: text("sandbox_id"),
+    url: text("url").notNull(),
+    description: text("description").notNull().default(""),
+    filter: text("filter", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /** The signing secrets (newest first), AES-GCM sealed; never stored in plain text. */
+    secrets: text("secrets").notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** Null while enabled. */
+    disabledAt: integer("disabled_at"),
+    disabledReason: text("disabled_reason"),
+  },
+  (table) => [index("webhook_endpoints_owner_idx").on(table.owner), index("webhook_endpoints_sandbox_idx").on(table.sandboxId)],
+);
+
+export const webhookOutbox = sqliteTable(
+  "webhook_outbox",
+  {
+    sandboxId: text("sandbox_id").notNull(),
+    /** Order of the sandbox's messages; messages leave each endpoint in this order. */
+    seq: integer("seq").notNull(),
+    /** JSON array of the ids of the endpoints the message is for. */
+    endpoints: text("endpoints").notNull(),
+    /** The payload (JSON text), signed as is. */
+    body: text("body").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.sandboxId, table.seq] })],
+);
+
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 export type SandboxRow = typeof sandboxes.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;
 export type TenantKeyRow = typeof tenantKeys.$inferSelect;
