@@ -7,7 +7,7 @@ export default defineConfig(async () => ({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { TEST_MIGRATIONS: await readD1Migrations("migrations") },
+        bindings: { TEST_MIGRATIONS: await readD1Migrations("migrations"), WEBHOOK_ALLOW_LOOPBACK_HTTP: "true" },
       },
     }),
   ],

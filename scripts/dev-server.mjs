@@ -55,6 +55,8 @@ export async function startDevServer({ port, persistTo = path.join(projectRoot, 
       "--port", String(port),
       "--inspector-port", String(port + 10000),
       "--persist-to", persistTo,
+      // Local development only: webhooks may call plain-http receivers on 127.0.0.1.
+      "--var", "WEBHOOK_ALLOW_LOOPBACK_HTTP:true",
       "--show-interactive-dev-session=false",
       "--log-level", inherit ? "info" : "warn",
     ],

@@ -7,4 +7,9 @@ export interface Env {
   ADMIN_API_KEY?: string;
   /** Secret from which sandbox tokens are derived; a fixed local default when unset. */
   TOKEN_SECRET?: string;
+  /** "true" in local development only: webhooks may call `http://127.0.0.1` / `localhost` receivers. */
+  WEBHOOK_ALLOW_LOOPBACK_HTTP?: string;
 }
+
+/** Whether webhook URLs may be plain http to loopback (local development and tests). */
+export const allowsLoopbackHttp = (env: Pick<Env, "WEBHOOK_ALLOW_LOOPBACK_HTTP">) => env.WEBHOOK_ALLOW_LOOPBACK_HTTP === "true";

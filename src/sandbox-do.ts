@@ -16,6 +16,11 @@ import { addNodes, putStaticPod, removeNode, setKubeletRunning, type AddNodesRes
 import { StaticPodManifests, type StaticPodManifest } from "./controlplane/kubelet/static-pods";
 import type { NodePoolSpec } from "./sandbox/spec";
 import { createD1Backend, deleteSandboxRows } from "./storage/d1";
+import { allowsLoopbackHttp } from "./env";
+import { WebhookEndpoints } from "./webhooks/endpoints";
+import { WebhookService } from "./webhooks/service";
+import type { DeliveryRecord } from "./webhooks/dispatcher";
+import type { DeliverySummary } from "./webhooks/delivery-log";
 
 /** The sandbox admin, as kubeadm's admin.conf user. */
 
@@ -38,6 +43,8 @@ export class SandboxCluster extends DurableObject<Env> {
   private loadMs: number | null = null;
   private sandbox: Promise<Sandbox | null> | null = null;
   private signingKeyCache: Promise<SigningKey> | null = null;
+  /** The event webhooks of the loaded sandbox (null: none loaded). */
+  private webhooks: WebhookService | null = null;
 
   /** Called once by the management plane after it recorded the sandbox: writes the fresh cluster. */
   async initialize(record: SandboxRecord): Promise<void> {
@@ -48,13 +55,14 @@ export class SandboxCluster extends DurableObject<Env> {
     });
     this.sandbox = opening.catch(() => null);
     const sandbox = await opening;
-    await this.armAlarm(record.expiresAt, sandbox.controlPlane.nextWakeAt());
+    await this.webhooks?.lifecycle("sandbox.created", { sandbox: { id: record.id, name: record.name, owner: record.owner } });
+    await this.armAlarm(record.expiresAt, this.nextWakeAt(sandbox));
   }
 
   async setExpiry(expiresAt: number | null): Promise<void> {
     const sandbox = await this.sandbox;
     if (sandbox) sandbox.record.expiresAt = expiresAt;
-    await this.armAlarm(expiresAt, sandbox?.controlPlane.nextWakeAt() ?? null);
+    await this.armAlarm(expiresAt, sandbox ? this.nextWakeAt(sandbox) : null);
   }
 
   /** Storage and watch figures of the sandbox, and how long this object took to load it (for operators and benchmarks). */
@@ -130,7 +138,33 @@ export class SandboxCluster extends DurableObject<Env> {
    * so the next request loads it with the new admin token and refuses the old tokens.
    */
   async tokensRotated(): Promise<void> {
-    this.sandbox = null;
+    this.forget();
+  }
+
+  /** The endpoints of the sandbox (or of its tenant) changed in D1: deliver to what is there now. */
+  async webhooksChanged(): Promise<void> {
+    const sandbox = await this.current();
+    if (sandbox && this.webhooks) this.webhooks.reload(await this.endpointStore().forSandbox(sandbox.record.id, sandbox.record.owner));
+  }
+
+  /** `control-plane:restart`: this object resets as after a crash; the next call loads the sandbox from D1 again. */
+  async restart(): Promise<void> {
+    this.ctx.abort("control-plane:restart");
+  }
+
+  /** `…/webhooks/{id}:test`; null for an unknown sandbox or endpoint. */
+  async webhookPing(endpointId: string): Promise<{ id: string } | null> {
+    return (await this.current()) && this.webhooks ? this.webhooks.ping(endpointId) : null;
+  }
+
+  /** `…/webhooks/{id}/deliveries`; null for an unknown sandbox or endpoint. */
+  async webhookDeliveries(endpointId: string, limit: number): Promise<DeliverySummary[] | null> {
+    return (await this.current()) && this.webhooks ? this.webhooks.deliveries(endpointId, limit) : null;
+  }
+
+  /** `…/deliveries/{id}:redeliver`; null for an unknown sandbox, endpoint or message. */
+  async webhookRedeliver(endpointId: string, messageId: string): Promise<DeliveryRecord | null> {
+    return (await this.current()) && this.webhooks ? this.webhooks.redeliver(endpointId, messageId) : null;
   }
 
   /** The sandbox this object holds, counted as in use (a management drill is use). */
@@ -144,6 +178,9 @@ export class SandboxCluster extends DurableObject<Env> {
   /** Removes every row of the sandbox from D1 and forgets it. */
   async destroy(): Promise<void> {
     const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
+    const sandbox = id ? await this.open(id).catch(() => null) : null;
+    if (sandbox) await this.webhooks?.deliverFinal("sandbox.deleted", { sandbox: { id: sandbox.record.id, name: sandbox.record.name, owner: sandbox.record.owner } });
+    this.forget();
     this.sandbox = Promise.resolve(null);
     if (id) await deleteSandboxRows(this.env.DB, id);
     this.armedAt = null;
@@ -161,8 +198,13 @@ export class SandboxCluster extends DurableObject<Env> {
       if (!record) return await this.destroy();
       const sandbox = await this.open(id);
       // Running the loop re-arms the alarm through `wake`; arm for expiry in case nothing is due.
-      if (sandbox) await sandbox.controlPlane.runDue();
-      else await this.armAlarm(record.expiresAt, null);
+      if (sandbox) {
+        this.webhooks?.wake();
+        await sandbox.controlPlane.runDue();
+        await this.armAlarm(record.expiresAt, this.nextWakeAt(sandbox));
+      } else {
+        await this.armAlarm(record.expiresAt, null);
+      }
     } catch (e) {
       // A throwing alarm is retried only a few times; re-arm instead so nothing is ever lost.
       console.error("sandbox alarm failed", e);
@@ -208,7 +250,7 @@ export class SandboxCluster extends DurableObject<Env> {
    * been checked for {@link ALARM_CHECK_MS}.
    */
   private async alarmWatchdog(sandbox: Sandbox): Promise<void> {
-    const wakeAt = sandbox.controlPlane.nextWakeAt();
+    const wakeAt = this.nextWakeAt(sandbox);
     if (wakeAt === null) return;
     const now = Date.now();
     if (this.armedAt !== null && this.armedAt <= wakeAt && now - this.alarmCheckedAt < ALARM_CHECK_MS) return;
@@ -238,10 +280,11 @@ export class SandboxCluster extends DurableObject<Env> {
   private async assemble(record: SandboxRecord): Promise<Sandbox> {
     // A backend that finds D1 ahead of its memory refuses writes; forget it so the next request reloads.
     const clockState = await this.ctx.storage.get<SandboxClockState>(CLOCK_KEY);
+    let webhooks: WebhookService | null = null;
+    let built: Sandbox | null = null;
     const backend = await createD1Backend(this.env.DB, record.id, {
-      onStale: () => {
-        this.sandbox = null;
-      },
+      onStale: () => this.forget(),
+      batchHook: { prepare: (batch) => webhooks?.prepare(batch) ?? null },
     });
     const adminToken = await sandboxToken(this.env.TOKEN_SECRET, record.id, record.tokenGeneration);
     const manifests = await this.ctx.storage.list<StaticPodManifest>({ prefix: MANIFEST_PREFIX });
@@ -266,11 +309,52 @@ export class SandboxCluster extends DurableObject<Env> {
         lookup: (resource, namespace, name) => getOrNull(sandbox.registry.resource("", resource), namespace, name),
         now: Date.now,
       }),
-      wake: (at) => {
-        this.armAlarm(record.expiresAt, at).catch((e) => console.error("arming the sandbox alarm failed", e));
-      },
+      // The loop may ask for a wake-up while `sandbox` is still being built: then its own time is all there is.
+      wake: (at) => (built ? this.wakeAt(built) : this.armAlarm(record.expiresAt, at).catch((e) => console.error("arming the sandbox alarm failed", e))),
     });
+    built = sandbox;
+    webhooks = await WebhookService.start(
+      {
+        sandboxId: record.id,
+        db: this.env.DB,
+        sql: this.ctx.storage.sql,
+        fetch: (input, init) => fetch(input, init),
+        allowLoopbackHttp: allowsLoopbackHttp(this.env),
+        scheduleNow: () => sandbox.clock.scheduleNow(),
+        delayFor: (ms) => sandbox.clock.realDelayFor(ms),
+        now: Date.now,
+        revision: () => backend.revision,
+        wakeAt: () => this.wakeAt(sandbox),
+        disableEndpoint: (id, reason) => this.endpointStore().update(id, { disabledAt: Date.now(), disabledReason: reason }),
+      },
+      await this.endpointStore().forSandbox(record.id, record.owner),
+    );
+    this.webhooks?.stop();
+    this.webhooks = webhooks;
     return sandbox;
+  }
+
+  private endpointStore(): WebhookEndpoints {
+    return new WebhookEndpoints(this.env.DB, tokenSecret(this.env.TOKEN_SECRET));
+  }
+
+  /** Drops the loaded sandbox (the next request loads it again) and stops its deliveries. */
+  private forget(): void {
+    this.sandbox = null;
+    this.webhooks?.stop();
+    this.webhooks = null;
+  }
+
+  /** The real time the sandbox next wants its alarm: the control loop's or the webhooks' next run. */
+  private nextWakeAt(sandbox: Sandbox): number | null {
+    const loop = sandbox.controlPlane.nextWakeAt();
+    const deliveries = this.webhooks?.nextWakeAt();
+    const hooks = deliveries == null ? null : sandbox.clock.realTimeAt(deliveries);
+    return loop === null ? hooks : hooks === null ? loop : Math.min(loop, hooks);
+  }
+
+  private wakeAt(sandbox: Sandbox): void {
+    this.armAlarm(sandbox.record.expiresAt, this.nextWakeAt(sandbox)).catch((e) => console.error("arming the sandbox alarm failed", e));
   }
 
   /** The sandbox's token signing key, unsealed (or made) once per instance. */

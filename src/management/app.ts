@@ -10,11 +10,12 @@ import type { SandboxRecord } from "../sandbox/sandbox";
 import { MAX_NODES, parseNodePool, parseSandboxSpec, parseTtl, SpecError } from "../sandbox/spec";
 import { isAdminKey, sandboxToken } from "./credentials";
 import { kubeconfig } from "./kubeconfig";
-import { ADMIN_OWNER, apiError, MAX_MANAGEMENT_BODY, randomId, readJson, readObject, type AppEnv } from "./http";
+import { ADMIN_OWNER, apiError, MAX_MANAGEMENT_BODY, randomId, readJson, readObject, sandboxStub as stub, visibleSandbox, type AppEnv } from "./http";
 import { quotasOf, RateLimiter } from "./quotas";
 import { SandboxRecords } from "./records";
 import { isWellFormedTenantKey } from "./tenant-keys";
 import { tenantRoutes, tenantStore } from "./tenant-routes";
+import { webhookRoutes } from "./webhook-routes";
 
 const MAX_USER_NAME = 253;
 
@@ -34,10 +35,6 @@ const MAX_ADVANCE_SECONDS = 365 * 24 * 3600;
 
 function serverUrl(requestUrl: string, id: string): string {
   return `${new URL(requestUrl).origin}/sandboxes/${id}`;
-}
-
-function stub(env: Env, id: string) {
-  return env.SANDBOX.get(env.SANDBOX.idFromName(id));
 }
 
 function describe(record: SandboxRecord, server: string) {
@@ -86,6 +83,9 @@ export function managementApp() {
     return apiError(c, 500, "InternalError", "internal error");
   });
 
+  // Before the sandbox routes: `/sandboxes/:id/webhooks` must not be taken for a `/sandboxes/:id/:action`.
+  webhookRoutes(app);
+
   app.post("/sandboxes", async (c) => {
     const spec = parseSandboxSpec(await readJson(c), () => randomId("sandbox-", 6));
     const now = Date.now();
@@ -120,11 +120,7 @@ export function managementApp() {
     return c.json({ items: records.map((r) => describe(r, serverUrl(c.req.url, r.id))) });
   });
 
-  const find = async (c: Context<AppEnv>) => {
-    const record = await new SandboxRecords(c.env.DB).get(c.req.param("id")!, Date.now());
-    if (!record || (c.get("owner") !== ADMIN_OWNER && record.owner !== c.get("owner"))) return null;
-    return record;
-  };
+  const find = visibleSandbox;
   const notFound = (c: Context<AppEnv>) => apiError(c, 404, "NotFound", `sandbox "${c.req.param("id")}" not found`);
 
   app.get("/sandboxes/:id", async (c) => {
@@ -236,9 +232,14 @@ export function managementApp() {
   // revision, so resuming a watch or list from an older resourceVersion gets 410 Expired.
   app.post("/sandboxes/:id/:action", async (c) => {
     const action = c.req.param("action");
-    if (action !== "clock:advance" && action !== "history:compact" && action !== "token:rotate") return apiError(c, 404, "NotFound", `no route for POST ${new URL(c.req.url).pathname}`);
+    if (!["clock:advance", "history:compact", "token:rotate", "control-plane:restart"].includes(action)) return apiError(c, 404, "NotFound", `no route for POST ${new URL(c.req.url).pathname}`);
     const record = await find(c);
     if (!record) return notFound(c);
+    if (action === "control-plane:restart") {
+      // The Durable Object resets (as after an eviction or a crash): memory is lost, D1 and its storage remain.
+      await stub(c.env, record.id).restart().catch(() => undefined);
+      return c.json({ id: record.id, restarted: true }, 202);
+    }
     if (action === "token:rotate") {
       const tokenGeneration = await new SandboxRecords(c.env.DB).rotateTokens(record.id);
       await stub(c.env, record.id).tokensRotated();

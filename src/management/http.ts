@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { Env } from "../env";
 import { SpecError } from "../sandbox/spec";
 import type { TenantQuotas } from "./quotas";
+import { SandboxRecords } from "./records";
 
 /** `owner`: the tenant id of the request's key, or "admin" for the admin key; `quotas`: the tenant's (none for the admin). */
 export type AppEnv = { Bindings: Env; Variables: { owner: string; quotas: TenantQuotas | null } };
@@ -40,4 +41,16 @@ export async function readObject(c: Context): Promise<Record<string, unknown>> {
   const body = await readJson(c);
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw new SpecError("", "the request body must be a JSON object", 400);
   return body as Record<string, unknown>;
+}
+
+/** The Durable Object of a sandbox. */
+export function sandboxStub(env: Env, id: string) {
+  return env.SANDBOX.get(env.SANDBOX.idFromName(id));
+}
+
+/** The sandbox named by the route's `:id`, if the request's key may see it (null: answer 404, as for an unknown one). */
+export async function visibleSandbox(c: Context<AppEnv>) {
+  const record = await new SandboxRecords(c.env.DB).get(c.req.param("id")!, Date.now());
+  if (!record || (c.get("owner") !== ADMIN_OWNER && record.owner !== c.get("owner"))) return null;
+  return record;
 }

@@ -135,6 +135,8 @@ export function deleteSandboxStatements(sandboxId: string): SqlStatement[] {
   return [
     { sql: "DELETE FROM objects WHERE sandbox_id=?1", params: [sandboxId] },
     { sql: "DELETE FROM revisions WHERE sandbox_id=?1", params: [sandboxId] },
+    { sql: "DELETE FROM webhook_outbox WHERE sandbox_id=?1", params: [sandboxId] },
+    { sql: "DELETE FROM webhook_endpoints WHERE sandbox_id=?1", params: [sandboxId] },
     { sql: "DELETE FROM sandboxes WHERE id=?1", params: [sandboxId] },
   ];
 }

@@ -21,6 +21,13 @@ export interface D1BackendOptions extends Omit<MemoryBackendOptions, "persistenc
    * rejects every write: discard it and load the sandbox again.
    */
   onStale?: (error: StaleStorageError) => void;
+  /** Rows to commit in the same `db.batch()` as a batch of writes (the webhook outbox). */
+  batchHook?: BatchHook;
+}
+
+/** Extra statements that commit atomically with a batch of writes, and what to do once they are durable. */
+export interface BatchHook {
+  prepare(batch: readonly CommittedWrite[]): { statements: SqlStatement[]; committed(): void } | null;
 }
 
 /** Totals of what the backend sent to D1 for writes (`statements / writes` = D1 statements per write). */
@@ -73,11 +80,11 @@ export async function createD1Backend(db: D1Database, sandboxId: string, options
     prevs: prevs!.results as unknown as PrevRow[],
     compactedRevision: compactedInD1,
   });
-  const persistence = new D1Persistence(db, sandboxId, options.onStale, window, compactedInD1);
+  const persistence = new D1Persistence(db, sandboxId, options.onStale, window, compactedInD1, options.batchHook);
   return new D1Backend(sandboxId, persistence, snapshot, options);
 }
 
-/** Removes every row of a sandbox (objects, log, management row) in one batch. */
+/** Removes every row of a sandbox (objects, log, webhooks, management row) in one batch. */
 export async function deleteSandboxRows(db: D1Database, sandboxId: string): Promise<void> {
   await db.batch(deleteSandboxStatements(sandboxId).map((s) => bind(db, s)));
 }
@@ -96,6 +103,7 @@ class D1Persistence implements Persistence {
     /** Log rows older than this many revisions are never loaded again: compaction removes them. */
     private readonly window: number,
     private compactedInD1: Revision,
+    private readonly batchHook: BatchHook | undefined,
   ) {}
 
   /**
@@ -112,13 +120,15 @@ class D1Persistence implements Persistence {
   async commit(batch: readonly CommittedWrite[]): Promise<void> {
     if (this.staleError) throw this.staleError;
     if (this.uncertain) await this.checkLog(batch[0]!.event.revision - 1);
-    const statements = commitStatements(this.sandboxId, batch);
+    const extra = this.batchHook?.prepare(batch) ?? null;
+    const statements = extra ? [...commitStatements(this.sandboxId, batch), ...extra.statements] : commitStatements(this.sandboxId, batch);
     try {
       await this.db.batch(statements.map((s) => bind(this.db, s)));
     } catch (error) {
       this.uncertain = true;
       throw error;
     }
+    extra?.committed();
     this.stats.commits++;
     this.stats.statements += statements.length;
     this.stats.writes += batch.length;

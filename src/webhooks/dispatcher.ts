@@ -10,8 +10,10 @@
  *   `window` at a time, so they may arrive slightly out of order; a receiver orders by the
  *   payload's resourceVersion.
  * - A failed message blocks its endpoint's newer messages until it is delivered or given up
- *   (head-of-line): while an endpoint is failing, nothing newer overtakes the failure. Other
- *   endpoints are never delayed by it.
+ *   (head-of-line): while an endpoint is failing, only its oldest failed message is retried and
+ *   nothing newer leaves; once it is delivered, the other failed messages follow at once, oldest
+ *   first, then the rest. (Messages already in flight when the first failure came back may
+ *   have failed too: they are among those retried.) Other endpoints are never delayed by it.
  * - Retries follow schedule.ts on the sandbox's schedule clock (`clock:advance` brings them
  *   forward); 410 Gone disables the endpoint at once, and a message whose retries ran out (about
  *   three days) disables it too. A disabled endpoint keeps its cursor: `enable` resumes there.
@@ -96,6 +98,9 @@ export interface DispatcherDeps {
   maxQueued?: number;
 }
 
+/** While messages are under way, the longest wait between wake-ups (schedule ms). */
+const WATCHDOG_MS = 30_000;
+
 interface Retry {
   message: Message;
   attempts: number;
@@ -171,6 +176,10 @@ export class Dispatcher {
     this.lanes.delete(endpointId);
   }
 
+  closeAll(): void {
+    this.lanes.clear();
+  }
+
   has(endpointId: string): boolean {
     return this.lanes.has(endpointId);
   }
@@ -196,9 +205,28 @@ export class Dispatcher {
     const lane = this.lanes.get(endpointId);
     if (!lane || !lane.cursor.disabled) return;
     lane.cursor.disabled = false;
-    for (const retry of lane.retries.values()) retry.nextAt = this.deps.now();
+    for (const retry of lane.retries.values()) retry.nextAt = Math.min(retry.nextAt, this.deps.now());
     this.markDirty(lane);
     this.pump(lane);
+  }
+
+  /** Disables a lane; `reason` null: the endpoint is already recorded as disabled (nothing is reported). */
+  disable(endpointId: string, reason: string | null): void {
+    const lane = this.lanes.get(endpointId);
+    if (!lane || lane.cursor.disabled) return;
+    if (reason === null) {
+      lane.cursor.disabled = true;
+      this.markDirty(lane);
+    } else {
+      this.disableLane(lane, reason);
+    }
+  }
+
+  /** Every lane is done with every message at or below this seq. */
+  doneThrough(): number {
+    let done = Number.MAX_SAFE_INTEGER;
+    for (const lane of this.lanes.values()) done = Math.min(done, lane.cursor.through);
+    return done === Number.MAX_SAFE_INTEGER ? 0 : done;
   }
 
   /** Runs what is due (retries whose time came) and asks to be woken for the next. */
@@ -207,12 +235,20 @@ export class Dispatcher {
     this.requestWake();
   }
 
-  /** The schedule time of the earliest retry, or null. */
+  /**
+   * The schedule time of the earliest retry, or null. While a lane has messages under way, at
+   * most {@link WATCHDOG_MS} from now: should the process be evicted meanwhile, that wake-up
+   * resumes them from the outbox.
+   */
   nextWakeAt(): number | null {
     let next: number | null = null;
+    const now = this.deps.now();
     for (const lane of this.lanes.values()) {
       if (lane.cursor.disabled) continue;
-      for (const retry of lane.retries.values()) if (!retry.inFlight && (next === null || retry.nextAt < next)) next = retry.nextAt;
+      const head = headRetry(lane);
+      if (head && !head.inFlight && (next === null || head.nextAt < next)) next = head.nextAt;
+      const underWay = lane.inFlight.size > 0 || (lane.retries.size === 0 && (lane.queue.length > 0 || lane.spilledAfter !== null));
+      if (underWay && (next === null || now + WATCHDOG_MS < next)) next = now + WATCHDOG_MS;
     }
     return next;
   }
@@ -224,24 +260,24 @@ export class Dispatcher {
   }
 
   /** Sends one message again, outside the lane's order (`:redeliver`); resolves with the attempt. */
-  async redeliver(endpointId: string, message: Message): Promise<DeliveryRecord | null> {
+  async redeliver(endpointId: string, message: Message, attempt: number): Promise<DeliveryRecord | null> {
     const lane = this.lanes.get(endpointId);
     if (!lane) return null;
-    const result = await this.deps.send(lane.endpoint, message, 1);
+    const result = await this.deps.send(lane.endpoint, message, attempt);
     const delivered = isSuccess(result.status);
-    const record = this.toRecord(lane, message, 1, result, delivered ? "delivered" : "failed", null);
+    const record = this.toRecord(lane, message, attempt, result, delivered ? "delivered" : "failed", null);
     this.deps.record(record);
     return record;
   }
 
   private pump(lane: Lane): void {
     if (lane.cursor.disabled || this.lanes.get(lane.endpoint.id) !== lane) return;
-    const now = this.deps.now();
-    for (const retry of [...lane.retries.values()].sort((a, b) => a.message.seq - b.message.seq)) {
-      if (!retry.inFlight && retry.nextAt <= now) this.attempt(lane, retry.message, retry.attempts + 1, retry);
+    // Head-of-line: only the oldest failed message is retried, and nothing newer leaves meanwhile.
+    const head = headRetry(lane);
+    if (head) {
+      if (!head.inFlight && head.nextAt <= this.deps.now()) this.attempt(lane, head.message, head.attempts + 1, head);
+      return;
     }
-    // Head-of-line: nothing new leaves while a message waits for a retry.
-    if (lane.retries.size > 0) return;
     while (lane.inFlight.size < this.window && lane.queue.length > 0) {
       const message = lane.queue.shift()!;
       lane.inFlight.add(message.seq);
@@ -299,7 +335,8 @@ export class Dispatcher {
     switch (outcome.kind) {
       case "delivered":
         state = "delivered";
-        lane.retries.delete(message.seq);
+        // The endpoint is back: the next failed message, if any, is due at once.
+        if (lane.retries.delete(message.seq)) for (const retry of lane.retries.values()) retry.nextAt = Math.min(retry.nextAt, this.deps.now());
         break;
       case "retry":
         state = "retrying";
@@ -310,7 +347,7 @@ export class Dispatcher {
       case "disable":
         state = outcome.kind === "failed" ? "failed" : "disabled";
         lane.retries.delete(message.seq);
-        this.disable(lane, outcome.kind === "failed" ? `a message failed for good after ${attempt} attempts` : `the endpoint answered ${result.status} Gone`);
+        this.disableLane(lane, outcome.kind === "failed" ? `a message failed for good after ${attempt} attempts` : `the endpoint answered ${result.status} Gone`);
         break;
     }
     this.deps.record(this.toRecord(lane, message, attempt, result, state, nextAt));
@@ -319,7 +356,7 @@ export class Dispatcher {
     this.requestWake();
   }
 
-  private disable(lane: Lane, reason: string): void {
+  private disableLane(lane: Lane, reason: string): void {
     if (lane.cursor.disabled) return;
     lane.cursor.disabled = true;
     this.deps.disabled(lane.endpoint.id, reason);
@@ -369,6 +406,13 @@ export class Dispatcher {
       nextAttemptAt,
     };
   }
+}
+
+/** The lane's oldest failed message. */
+function headRetry(lane: Lane): Retry | undefined {
+  let head: Retry | undefined;
+  for (const retry of lane.retries.values()) if (!head || retry.message.seq < head.message.seq) head = retry;
+  return head;
 }
 
 const isSuccess = (status: number | null) => status !== null && status >= 200 && status < 300;

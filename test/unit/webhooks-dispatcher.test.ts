@@ -103,6 +103,23 @@ describe("webhook dispatcher", () => {
     expect(w.wakeAt()).toBeNull();
   });
 
+  it("messages that failed together are retried one at a time, oldest first, once the endpoint is back", async () => {
+    const w = world({ window: 3 });
+    let down = true;
+    w.answers.set("a", () => ({ status: down ? 503 : 200, latencyMs: 1 }));
+    w.dispatcher.open(endpoint("a"), null, 0);
+    await settle();
+    for (let seq = 1; seq <= 4; seq++) w.commit(seq, ["a"]);
+    await settle(30);
+    expect(w.sent.map((s) => [s.seq, s.attempt])).toEqual([[1, 1], [2, 1], [3, 1]]); // the window was in flight; 4 waits
+    down = false;
+    w.clock.now += RETRY_DELAYS_MS[0]!; // every failed message is due now, but only the oldest goes first
+    w.dispatcher.wake();
+    await settle(30);
+    expect(w.sent.slice(3).map((s) => [s.seq, s.attempt])).toEqual([[1, 2], [2, 2], [3, 2], [4, 1]]);
+    expect(w.cursors.get("a")).toEqual({ through: 4, retrying: [], disabled: false });
+  });
+
   it("a slow endpoint never delays another", async () => {
     const w = world();
     w.answers.set("slow", () => new Promise<AttemptResult>(() => {})); // never answers

@@ -3,6 +3,7 @@
  * storage only encrypted: AES-GCM under a key derived (HKDF-SHA-256) from the Worker secret and
  * the sandbox id, so a copy of the storage alone signs nothing.
  */
+import { sealingKey } from "../seal";
 import { exportJWK, generateKeyPair, importJWK, calculateJwkThumbprint, type JWK } from "jose";
 
 export interface SigningKey {
@@ -25,16 +26,7 @@ interface SealedKey {
   ciphertext: ArrayBuffer;
 }
 
-async function wrappingKey(secret: string, sandboxId: string): Promise<CryptoKey> {
-  const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), "HKDF", false, ["deriveKey"]);
-  return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: new TextEncoder().encode(sandboxId), info: new TextEncoder().encode("sandkube token signing key") },
-    material,
-    { name: "AES-GCM", length: 256 },
-    false,
-    ["encrypt", "decrypt"],
-  );
-}
+const wrappingKey = (secret: string, sandboxId: string) => sealingKey(secret, sandboxId, "sandkube token signing key");
 
 async function fromPrivateJwk(jwk: JWK): Promise<SigningKey> {
   const { d: _d, ...publicPart } = jwk;

@@ -1,0 +1,71 @@
+/**
+ * One delivery attempt: the URL is checked again (src/webhooks/ssrf.ts), the message is POSTed
+ * with its signed headers, redirects are never followed (a 3xx is a failed attempt), the
+ * request is aborted after `timeoutMs`, and at most `maxResponseBytes` of the answer are read
+ * for the delivery log.
+ */
+import type { AttemptResult } from "./dispatcher";
+import { guardWebhookUrl } from "./ssrf";
+
+export interface AttemptOptions {
+  fetch: typeof fetch;
+  /** A monotonic clock in ms, for the latency. */
+  now: () => number;
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+  allowLoopbackHttp?: boolean;
+}
+
+export const ATTEMPT_TIMEOUT_MS = 15_000;
+export const MAX_RESPONSE_BYTES = 4096;
+
+/** Reads at most `limit` bytes of a body, then cancels the rest. */
+async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string> {
+  if (!body) return "";
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value.subarray(0, limit - size));
+      size += Math.min(value.byteLength, limit - size);
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+export async function attempt(url: string, body: string, headers: Record<string, string>, options: AttemptOptions): Promise<AttemptResult> {
+  const guard = guardWebhookUrl(url, { allowLoopbackHttp: options.allowLoopbackHttp });
+  if (!guard.ok) return { status: null, latencyMs: 0, error: `refused URL: ${guard.reason}` };
+  const started = options.now();
+  const timeoutMs = options.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const response = await options.fetch(guard.url.href, { method: "POST", headers, body, redirect: "manual", signal: controller.signal });
+    const snippet = await readCapped(response.body, options.maxResponseBytes ?? MAX_RESPONSE_BYTES);
+    const redirected = response.status >= 300 && response.status < 400;
+    return {
+      status: response.status,
+      latencyMs: options.now() - started,
+      responseSnippet: snippet,
+      retryAfter: response.headers.get("retry-after"),
+      ...(redirected ? { error: `redirect to ${response.headers.get("location") ?? "(no location)"} not followed` } : {}),
+    };
+  } catch (error) {
+    const timedOut = controller.signal.aborted;
+    return { status: null, latencyMs: options.now() - started, error: timedOut ? `no answer within ${timeoutMs} ms` : `request failed: ${(error as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
