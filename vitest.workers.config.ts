@@ -8,6 +8,9 @@ export default defineConfig(async () => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: { TEST_MIGRATIONS: await readD1Migrations("migrations"), WEBHOOK_ALLOW_LOOPBACK_HTTP: "true" },
+        // Webhook receivers for these tests: every outbound request is accepted here (real
+        // deliveries to a receiver on 127.0.0.1 are tested end to end in test/e2e/webhooks.test.ts).
+        outboundService: () => new Response(null, { status: 204 }),
       },
     }),
   ],
