@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir, cpus } from "node:os";
 import path from "node:path";
 import { localAdminKey, projectRoot, startDevServer } from "../scripts/dev-server.mjs";
+import { webhookBenchmarks } from "./webhooks.mjs";
 
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
 
@@ -316,6 +317,7 @@ try {
     `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, against \`wrangler dev\` (local workerd + local D1) over HTTPS on loopback; medians over ${RUNS} runs (cold start: 3 restarts).`,
     rows,
   );
+  await benchWebhooks(machine);
 } finally {
   server?.stop();
   rmSync(state, { recursive: true, force: true });
@@ -351,6 +353,52 @@ writeTable(
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpMachine}, in-process (bench/controlplane.ts: the whole Sandbox on the memory backend at speed 10,000, no HTTP, no D1); medians over ${RUNS} runs.`,
   cpRows,
 );
+
+/** Event webhooks (issue 6), against the same wrangler dev: bench/webhooks.mjs. */
+async function benchWebhooks(machine) {
+  const wb = webhookBenchmarks({ admin, newSandbox, settled, quantile, median });
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    runs.push({ latency: await wb.latency(), fanOut: await wb.fanOut(), steadyWithout: await wb.steadyWithout(), steadyWith: await wb.steadyWith() });
+  }
+  const m = (pick) => median(runs.map(pick));
+  const w = {
+    latencyP50: m((r) => r.latency.p50),
+    latencyP99: m((r) => r.latency.p99),
+    fanOutPerEndpoint: m((r) => r.fanOut.deliveredPerEndpointPerSecond),
+    fanOutMessages: m((r) => r.fanOut.messagesPerEndpoint),
+    fanOutAllDelivered: runs.every((r) => r.fanOut.allDelivered),
+    fanOutRolloutSeconds: m((r) => r.fanOut.rolloutSeconds),
+    readP99Without: m((r) => r.steadyWithout.readP99),
+    readP99With: m((r) => r.steadyWith.readP99),
+    writesPerSecondWithout: m((r) => r.steadyWithout.writesPerSecond),
+    writesPerSecondWith: m((r) => r.steadyWith.writesPerSecond),
+    deliveredPerSecondSteady: m((r) => r.steadyWith.deliveredPerSecond),
+  };
+  const slowdown = w.readP99With / w.readP99Without - 1;
+  const rows = [
+    ["write → receiver on loopback (one endpoint)", `p50 ${round(w.latencyP50, 1)} ms, p99 ${round(w.latencyP99, 1)} ms`, "p99 ≤ 100 ms", w.latencyP99 <= 100],
+    [
+      "fan-out during a 1,000-replica rollout (~2,000 changes/s), 5 endpoints",
+      `${Math.round(w.fanOutPerEndpoint)} messages/s per endpoint; ${Math.round(w.fanOutMessages)} messages each, ${w.fanOutAllDelivered ? "all delivered" : "**not all delivered**"}`,
+      "≥ 1,000 events/s to 5 endpoints",
+      w.fanOutPerEndpoint >= 1000 && w.fanOutAllDelivered,
+    ],
+    [
+      "read p99 while 8 clients write, 5 endpoints subscribed vs none",
+      `${round(w.readP99With, 1)} ms vs ${round(w.readP99Without, 1)} ms (${slowdown >= 0 ? "+" : ""}${Math.round(slowdown * 100)} %); writes ${Math.round(w.writesPerSecondWith)}/s vs ${Math.round(w.writesPerSecondWithout)}/s; ${Math.round(w.deliveredPerSecondSteady)} deliveries/s`,
+      "≤ +10 %",
+      slowdown <= 0.1,
+    ],
+  ].map(([name, result, floor, met]) => `| ${name} | ${result} | ${floor} | ${met ? "met" : "**not met**"} |`);
+  for (const row of rows) console.log(row);
+  writeFileSync(path.join(projectRoot, "bench", "results", "webhooks.json"), JSON.stringify({ date: new Date().toISOString(), machine, runs, median: w }, null, 2) + "\n");
+  writeTable(
+    "webhooks",
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, against \`wrangler dev\`; receivers are node:http servers on 127.0.0.1 in the benchmark's process; medians over ${RUNS} runs.`,
+    rows,
+  );
+}
 
 /** Replaces the table between `<!-- name:start -->` and `<!-- name:end -->` in BENCHMARKS.md (appending the section when missing). */
 function writeTable(name, intro, rows) {

@@ -369,7 +369,9 @@ export class SandboxCluster extends DurableObject<Env> {
   /** Sets the alarm to the earlier of the expiry and the control loop's next run, or clears it. */
   private async armAlarm(expiresAt: number | null, wakeAt: number | null): Promise<void> {
     const times = [expiresAt, wakeAt].filter((t): t is number => t !== null);
-    this.armedAt = times.length === 0 ? null : Math.min(...times);
+    const at = times.length === 0 ? null : Math.min(...times);
+    if (at === this.armedAt && at !== null) return;
+    this.armedAt = at;
     if (this.armedAt === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(this.armedAt);
   }

@@ -5,7 +5,7 @@
  * for the delivery log.
  */
 import type { AttemptResult } from "./dispatcher";
-import { guardWebhookUrl } from "./ssrf";
+import { guardWebhookUrl, type GuardResult } from "./ssrf";
 
 export interface AttemptOptions {
   fetch: typeof fetch;
@@ -44,15 +44,28 @@ async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number
   return new TextDecoder().decode(all);
 }
 
+/** The guard's verdicts by URL and mode: a URL's verdict never changes (the guard reads no DNS). */
+const verdicts = new Map<string, GuardResult>();
+function guarded(url: string, allowLoopbackHttp: boolean): GuardResult {
+  const key = `${allowLoopbackHttp ? 1 : 0}${url}`;
+  let verdict = verdicts.get(key);
+  if (!verdict) {
+    if (verdicts.size >= 1000) verdicts.clear();
+    verdicts.set(key, (verdict = guardWebhookUrl(url, { allowLoopbackHttp })));
+  }
+  return verdict;
+}
+
 export async function attempt(url: string, body: string, headers: Record<string, string>, options: AttemptOptions): Promise<AttemptResult> {
-  const guard = guardWebhookUrl(url, { allowLoopbackHttp: options.allowLoopbackHttp });
+  const guard = guarded(url, options.allowLoopbackHttp ?? false);
   if (!guard.ok) return { status: null, latencyMs: 0, error: `refused URL: ${guard.reason}` };
   const started = options.now();
   const timeoutMs = options.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const signal = controller.signal;
   try {
-    const response = await options.fetch(guard.url.href, { method: "POST", headers, body, redirect: "manual", signal: controller.signal });
+    const response = await options.fetch(guard.url.href, { method: "POST", headers, body, redirect: "manual", signal });
     const snippet = await readCapped(response.body, options.maxResponseBytes ?? MAX_RESPONSE_BYTES);
     const redirected = response.status >= 300 && response.status < 400;
     return {
@@ -63,7 +76,7 @@ export async function attempt(url: string, body: string, headers: Record<string,
       ...(redirected ? { error: `redirect to ${response.headers.get("location") ?? "(no location)"} not followed` } : {}),
     };
   } catch (error) {
-    const timedOut = controller.signal.aborted;
+    const timedOut = signal.aborted;
     return { status: null, latencyMs: options.now() - started, error: timedOut ? `no answer within ${timeoutMs} ms` : `request failed: ${(error as Error).message}` };
   } finally {
     clearTimeout(timer);

@@ -149,7 +149,7 @@ export class Dispatcher {
   private saveScheduled = false;
 
   constructor(private readonly deps: DispatcherDeps) {
-    this.window = deps.window ?? 8;
+    this.window = deps.window ?? 32;
     this.maxQueued = deps.maxQueued ?? 1000;
   }
 
@@ -237,7 +237,7 @@ export class Dispatcher {
 
   /**
    * The schedule time of the earliest retry, or null. While a lane has messages under way, at
-   * most {@link WATCHDOG_MS} from now: should the process be evicted meanwhile, that wake-up
+   * most two {@link WATCHDOG_MS} from now: should the process be evicted meanwhile, that wake-up
    * resumes them from the outbox.
    */
   nextWakeAt(): number | null {
@@ -248,7 +248,9 @@ export class Dispatcher {
       const head = headRetry(lane);
       if (head && !head.inFlight && (next === null || head.nextAt < next)) next = head.nextAt;
       const underWay = lane.inFlight.size > 0 || (lane.retries.size === 0 && (lane.queue.length > 0 || lane.spilledAfter !== null));
-      if (underWay && (next === null || now + WATCHDOG_MS < next)) next = now + WATCHDOG_MS;
+      // Rounded up to a whole watchdog period, so the wanted time moves only once a period.
+      const watchdog = Math.ceil((now + WATCHDOG_MS) / WATCHDOG_MS) * WATCHDOG_MS;
+      if (underWay && (next === null || watchdog < next)) next = watchdog;
     }
     return next;
   }

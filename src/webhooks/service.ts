@@ -173,6 +173,7 @@ export class WebhookService {
   /** Stops delivering (the sandbox was dropped from memory; a reload resumes from the cursors). */
   stop(): void {
     this.dispatcher.closeAll();
+    this.log.flush();
   }
 
   /** The schedule time the dispatcher wants to run at next (null: idle). */

@@ -121,7 +121,7 @@ describe("webhook dispatcher", () => {
   });
 
   it("a slow endpoint never delays another", async () => {
-    const w = world();
+    const w = world({ window: 8 });
     w.answers.set("slow", () => new Promise<AttemptResult>(() => {})); // never answers
     w.dispatcher.open(endpoint("slow"), null, 0);
     w.dispatcher.open(endpoint("fast"), null, 0);
