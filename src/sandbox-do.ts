@@ -302,6 +302,7 @@ export class SandboxCluster extends DurableObject<Env> {
       ids: randomIds,
       staticPods,
       signingKey,
+      allowLoopbackHttp: allowsLoopbackHttp(this.env),
       authenticate: tokenAuthenticator({
         adminToken,
         generation: record.tokenGeneration,

@@ -19,7 +19,8 @@ export interface ValidationRule {
 const programs = new Map<string, ParseResult>();
 const MAX_CACHED_PROGRAMS = 1_000;
 
-function compile(expression: string): ParseResult {
+/** A compiled CEL expression (cached); call it with the variables. Throws on a syntax error. */
+export function compile(expression: string): ParseResult {
   let program = programs.get(expression);
   if (!program) {
     program = parse(expression);

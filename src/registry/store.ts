@@ -16,6 +16,7 @@ import {
 } from "../storage/backend";
 import { errors, invalid, StatusError, type FieldError, type Status } from "../apiserver/status";
 import type { Admission } from "../admission/namespace-admission";
+import type { AdmissionAttributes, WebhookAdmission } from "../admission/webhooks/dispatcher";
 import type { Authorizer } from "../auth/authorizer";
 import type { Clock, Ids } from "./clock";
 import { formatTime } from "./clock";
@@ -66,6 +67,8 @@ export interface RegistryDeps {
   authorizer?(): Authorizer;
   /** Admission of new namespaced objects by the namespace's policies (LimitRange, ResourceQuota). */
   admission?: Admission;
+  /** The user's admission webhooks (ValidatingWebhookConfiguration, MutatingWebhookConfiguration). */
+  webhooks?: WebhookAdmission;
 }
 
 export interface WriteOptions {
@@ -214,10 +217,13 @@ export class ResourceStore {
     const ctx = this.context(options, now);
     const admission = this.strategy.namespaced ? this.deps.admission : undefined;
     admission?.mutate(obj, this.strategy, namespace);
+    const webhooks = this.activeWebhooks();
+    if (webhooks) replaceContents(obj, await webhooks.mutate(this.attributes("CREATE", namespace, meta.name!, obj, null, options), options.warnings));
     const prepErrors = this.strategy.prepareForCreate?.(obj, ctx) ?? [];
     const fieldErrors = [...prepErrors, ...validateObjectMeta(obj, this.strategy), ...(this.strategy.validate?.(obj) ?? [])];
     if (fieldErrors.length) throw this.invalid(obj, fieldErrors);
     admission?.validate(obj, this.strategy, namespace, options.warnings);
+    if (webhooks) await webhooks.validate(this.attributes("CREATE", namespace, obj.metadata.name!, obj, null, options), options.warnings);
 
     options.trackManagedFields?.(null, obj);
     const stored = this.toStorage(obj);
@@ -301,9 +307,12 @@ export class ResourceStore {
       const kv = await this.readForUpdate(key);
       if (!kv) throw errors.notFound(this.gr, name);
       const current = this.decode(kv);
-      const desired = this.checkBody(desiredFrom(cloneJson(current)));
+      let desired = this.checkBody(desiredFrom(cloneJson(current)));
+      const webhooks = this.activeWebhooks();
+      if (webhooks) desired = this.checkBody((await webhooks.mutate(this.attributes("UPDATE", namespace, name, desired, current, options), options.warnings)) ?? desired);
       const next = this.prepareUpdate(desired, current, options);
       options.trackManagedFields?.(current, next);
+      if (webhooks) await webhooks.validate(this.attributes("UPDATE", namespace, name, next, current, options), options.warnings);
       if (options.dryRun) return next;
       if (isDeepEqual(stripVolatile(next), stripVolatile(current))) return current;
       try {
@@ -401,6 +410,8 @@ export class ResourceStore {
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
         );
       }
+      const webhooks = this.activeWebhooks();
+      if (webhooks) await webhooks.validate(this.attributes("DELETE", namespace, name, null, current, options));
       const finalizers = deletionFinalizers(current, options);
       const grace = this.gracePeriod(current, options.gracePeriodSeconds);
       try {
@@ -594,6 +605,23 @@ export class ResourceStore {
     }
   }
 
+  /** The admission webhooks, when any configuration exists (writes otherwise never wait for them). */
+  private activeWebhooks(): WebhookAdmission | null {
+    return this.deps.webhooks?.active() ? this.deps.webhooks : null;
+  }
+
+  private attributes(
+    operation: AdmissionAttributes["operation"],
+    namespace: string,
+    name: string,
+    object: KObject | null,
+    oldObject: KObject | null,
+    options: { user: UserInfo; dryRun?: boolean; subresource?: string },
+  ): AdmissionAttributes {
+    const { group, version, kind, resource, namespaced } = this.strategy;
+    return { operation, group, version, kind, resource, subresource: options.subresource ?? "", namespaced, namespace: namespaced ? namespace : "", name, object, oldObject, user: options.user, dryRun: !!options.dryRun };
+  }
+
   private context(options: WriteOptions, now: number): StrategyContext {
     return { now: new Date(now), user: options.user, allocator: this.deps.allocator, listClusterObjects: this.deps.listClusterObjects, authorizer: this.deps.authorizer?.() };
   }
@@ -661,4 +689,11 @@ export function isDeepEqual(a: unknown, b: unknown): boolean {
   const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
   const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
   return ak.length === bk.length && ak.every((k) => isDeepEqual(ao[k], bo[k]));
+}
+
+/** Makes `target` hold exactly `source`'s members (a mutating webhook's result replaces the object in place). */
+function replaceContents(target: KObject, source: KObject | null): void {
+  if (!source || source === target) return;
+  for (const key of Object.keys(target)) delete (target as Record<string, unknown>)[key];
+  Object.assign(target, source);
 }

@@ -6,6 +6,8 @@ import { StaticPodManifests } from "../controlplane/kubelet/static-pods";
 import { loadSigningKey, type SigningKey } from "../auth/tokens/signing-key";
 import { authorizerFor } from "../auth/rbac-objects";
 import { namespaceAdmission } from "../admission/namespace-admission";
+import { admissionWebhooks } from "../admission/webhooks/dispatcher";
+import { ADMISSION_GROUP } from "../registry/kinds/admissionregistration";
 import { getOrNull } from "../controlplane/controllers/workloads";
 import { ApiServer } from "../apiserver/app";
 import { errors } from "../apiserver/status";
@@ -61,6 +63,10 @@ export interface SandboxDeps {
   staticPods?: StaticPodManifests;
   /** The sandbox's token signing key (default: one made for this instance, kept in memory). */
   signingKey?(): Promise<SigningKey>;
+  /** How admission webhooks are called (default: the global fetch). */
+  fetch?: typeof fetch;
+  /** Local development: admission webhooks may be plain http to loopback (default: no). */
+  allowLoopbackHttp?: boolean;
 }
 
 export interface SandboxStats {
@@ -108,6 +114,13 @@ export class Sandbox {
       admission: namespaceAdmission({
         list: (group, resource, ns) => this.registry.find(group, resource)?.list(ns, { selection: selectEverything }).items ?? [],
         namespace: (name) => getOrNull(this.registry.resource("", "namespaces"), "", name),
+      }),
+      webhooks: admissionWebhooks({
+        configurations: (resource) => this.registry.resource(ADMISSION_GROUP, resource).list("", { selection: selectEverything }).items,
+        namespaceLabels: (name) => getOrNull(this.registry.resource("", "namespaces"), "", name)?.metadata.labels,
+        fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+        allowLoopbackHttp: deps.allowLoopbackHttp ?? false,
+        uid: () => deps.ids.uid(),
       }),
     });
     this.signingKey = deps.signingKey ?? inMemorySigningKey(record.id);

@@ -19,6 +19,7 @@ import { persistentVolumeClaimStrategy } from "./persistentvolumeclaim";
 import { podStrategy } from "./pod";
 import { podDisruptionBudgetStrategy } from "./poddisruptionbudget";
 import { priorityClassStrategy } from "./priorityclass";
+import { mutatingWebhookConfigurationStrategy, validatingWebhookConfigurationStrategy } from "./admissionregistration";
 import { clusterRoleBindingStrategy, clusterRoleStrategy, roleBindingStrategy, roleStrategy } from "./rbac";
 import { replicaSetStrategy } from "./replicaset";
 import { resourceQuotaStrategy } from "./resourcequota";
@@ -58,4 +59,6 @@ export const builtinKinds: readonly KindStrategy[] = [
   roleBindingStrategy,
   roleStrategy,
   customResourceDefinitionStrategy,
+  validatingWebhookConfigurationStrategy,
+  mutatingWebhookConfigurationStrategy,
 ];

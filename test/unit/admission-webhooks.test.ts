@@ -1,0 +1,186 @@
+/**
+ * Admission webhooks against a scripted receiver: which webhooks a request reaches (rules,
+ * subresources, scope, selectors, CEL matchConditions), the AdmissionReview they get, patches,
+ * reinvocation, denials and failures worded as kube-apiserver's.
+ */
+import { describe, expect, it } from "vitest";
+import { admissionWebhooks, type AdmissionAttributes } from "../../src/admission/webhooks/dispatcher";
+import { StatusError } from "../../src/apiserver/status";
+import type { KObject } from "../../src/registry/types";
+
+type Answer = (review: any, url: string) => Record<string, unknown> | Promise<Record<string, unknown>> | "hang";
+
+function harness(validating: KObject[], mutating: KObject[], answer: Answer, namespaceLabels: Record<string, Record<string, string>> = {}) {
+  const calls: { url: string; review: any }[] = [];
+  const fetchStub: typeof fetch = async (input, init) => {
+    const url = String(input);
+    const review = JSON.parse(String(init!.body));
+    calls.push({ url, review });
+    const response = await answer(review, url);
+    if (response === "hang") return new Promise<Response>((_resolve, reject) => init!.signal!.addEventListener("abort", () => reject(new Error("aborted"))));
+    return new Response(JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid: review.request.uid, ...response } }));
+  };
+  let n = 0;
+  const webhooks = admissionWebhooks({
+    configurations: (resource) => (resource === "validatingwebhookconfigurations" ? validating : mutating),
+    namespaceLabels: (name) => namespaceLabels[name],
+    fetch: fetchStub,
+    allowLoopbackHttp: false,
+    uid: () => `uid-${++n}`,
+  });
+  return { webhooks, calls };
+}
+
+const config = (name: string, webhooks: Record<string, unknown>[]): KObject => ({
+  apiVersion: "admissionregistration.k8s.io/v1",
+  kind: "ValidatingWebhookConfiguration",
+  metadata: { name },
+  webhooks: webhooks.map((w, i) => ({
+    name: `w${i}.${name}.example.com`,
+    clientConfig: { url: `https://${name}.example.com/w${i}` },
+    rules: [{ operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], scope: "*" }],
+    failurePolicy: "Fail",
+    matchPolicy: "Equivalent",
+    namespaceSelector: {},
+    objectSelector: {},
+    timeoutSeconds: 10,
+    sideEffects: "None",
+    admissionReviewVersions: ["v1"],
+    reinvocationPolicy: "Never",
+    ...w,
+  })),
+});
+
+const pod = (labels: Record<string, string> = {}): KObject => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "web", namespace: "team", labels }, spec: { containers: [{ name: "c", image: "nginx" }] } });
+const attrs = (over: Partial<AdmissionAttributes> = {}): AdmissionAttributes => ({
+  operation: "CREATE",
+  group: "",
+  version: "v1",
+  kind: "Pod",
+  resource: "pods",
+  subresource: "",
+  namespaced: true,
+  namespace: "team",
+  name: "web",
+  object: pod(),
+  oldObject: null,
+  user: { username: "jane", groups: ["devs"] },
+  dryRun: false,
+  ...over,
+});
+const allow = () => ({ allowed: true });
+const patchOf = (ops: unknown[]) => Buffer.from(JSON.stringify(ops)).toString("base64");
+
+async function failure(promise: Promise<unknown>): Promise<StatusError> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof StatusError) return e;
+    throw e;
+  }
+  throw new Error("expected the request to fail");
+}
+
+describe("admission webhooks", () => {
+  it("send an AdmissionReview v1 of the request and accept an allowed answer", async () => {
+    const { webhooks, calls } = harness([config("audit", [{}])], [], allow);
+    expect(webhooks.active()).toBe(true);
+    await webhooks.validate(attrs());
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.url).toBe("https://audit.example.com/w0?timeout=10s");
+    expect(calls[0]!.review).toEqual({
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      request: {
+        uid: "uid-1",
+        kind: { group: "", version: "v1", kind: "Pod" },
+        resource: { group: "", version: "v1", resource: "pods" },
+        requestKind: { group: "", version: "v1", kind: "Pod" },
+        requestResource: { group: "", version: "v1", resource: "pods" },
+        name: "web",
+        namespace: "team",
+        operation: "CREATE",
+        userInfo: { username: "jane", groups: ["devs"] },
+        object: pod(),
+        oldObject: null,
+        dryRun: false,
+        options: { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions" },
+      },
+    });
+  });
+
+  it("match rules by operation, resource, subresource and scope", async () => {
+    const { webhooks, calls } = harness(
+      [
+        config("status", [{ rules: [{ operations: ["UPDATE"], apiGroups: ["*"], apiVersions: ["*"], resources: ["pods/status"], scope: "Namespaced" }] }]),
+        config("everything", [{ rules: [{ operations: ["*"], apiGroups: ["*"], apiVersions: ["*"], resources: ["*/*"], scope: "*" }] }]),
+        config("cluster", [{ rules: [{ operations: ["*"], apiGroups: ["*"], apiVersions: ["*"], resources: ["*"], scope: "Cluster" }] }]),
+      ],
+      [],
+      allow,
+    );
+    const hosts = () => calls.splice(0).map((c) => new URL(c.url).hostname.split(".")[0]).sort();
+    await webhooks.validate(attrs({ operation: "UPDATE", subresource: "status", oldObject: pod() }));
+    expect(hosts()).toEqual(["everything", "status"]);
+    await webhooks.validate(attrs());
+    expect(hosts()).toEqual(["everything"]);
+    await webhooks.validate(attrs({ resource: "nodes", kind: "Node", namespaced: false, namespace: "" }));
+    expect(hosts()).toEqual(["cluster", "everything"]);
+    // The webhook configurations themselves never go to a webhook.
+    await webhooks.validate(attrs({ group: "admissionregistration.k8s.io", resource: "validatingwebhookconfigurations", namespaced: false, namespace: "" }));
+    expect(hosts()).toEqual([]);
+  });
+
+  it("select by namespace labels, object labels (old or new) and CEL matchConditions", async () => {
+    const { webhooks, calls } = harness(
+      [
+        config("ns", [{ namespaceSelector: { matchLabels: { env: "prod" } } }]),
+        config("obj", [{ objectSelector: { matchExpressions: [{ key: "tier", operator: "In", values: ["web"] }] } }]),
+        config("cel", [{ matchConditions: [{ name: "not-admins", expression: "!('admins' in request.userInfo.groups) && object.metadata.name.startsWith('we')" }] }]),
+      ],
+      [],
+      allow,
+      { team: { env: "prod" } },
+    );
+    const hosts = () => calls.splice(0).map((c) => new URL(c.url).hostname.split(".")[0]).sort();
+    await webhooks.validate(attrs());
+    expect(hosts()).toEqual(["cel", "ns"]);
+    await webhooks.validate(attrs({ namespace: "dev", object: pod({ tier: "web" }), user: { username: "root", groups: ["admins"] } }));
+    expect(hosts()).toEqual(["obj"]);
+  });
+
+  it("apply JSONPatch answers in order, and call an IfNeeded webhook again after a later change", async () => {
+    const { webhooks, calls } = harness([], [config("a-first", [{ reinvocationPolicy: "IfNeeded" }]), config("b-second", [{}])], (review, url) => {
+      if (url.includes("b-second")) return { allowed: true, patchType: "JSONPatch", patch: patchOf([{ op: "add", path: "/metadata/labels/b", value: "yes" }]) };
+      return review.request.object.metadata.labels.b ? allow() : { allowed: true, patchType: "JSONPatch", patch: patchOf([{ op: "add", path: "/metadata/labels/a", value: "yes" }]) };
+    });
+    const mutated = await webhooks.mutate(attrs());
+    expect(mutated?.metadata.labels).toEqual({ a: "yes", b: "yes" });
+    expect(calls.map((c) => new URL(c.url).hostname.split(".")[0])).toEqual(["a-first", "b-second", "a-first"]);
+  });
+
+  it("answer a denial with the webhook's code and message, as upstream words it", async () => {
+    const denied = await failure(harness([config("policy", [{}])], [], () => ({ allowed: false, status: { code: 403, reason: "Forbidden", message: "no latest tags" } })).webhooks.validate(attrs()));
+    expect([denied.code, denied.reason, denied.message]).toEqual([403, "Forbidden", 'admission webhook "w0.policy.example.com" denied the request: no latest tags']);
+    const bare = await failure(harness([config("policy", [{}])], [], () => ({ allowed: false, status: { code: 200 } })).webhooks.validate(attrs()));
+    expect([bare.code, bare.message]).toEqual([400, 'admission webhook "w0.policy.example.com" denied the request without explanation']);
+  });
+
+  it("fail the request when a webhook cannot be called, or skip it with failurePolicy Ignore", async () => {
+    const unreachable = harness([config("slow", [{ timeoutSeconds: 1 }])], [], () => "hang");
+    const timedOut = await failure(unreachable.webhooks.validate(attrs()));
+    expect([timedOut.code, timedOut.message]).toEqual([500, 'Internal error occurred: failed calling webhook "w0.slow.example.com": failed to call webhook: Post "https://slow.example.com/w0?timeout=1s": context deadline exceeded']);
+    const service = await failure(harness([config("svc", [{ clientConfig: { service: { name: "policy", namespace: "default" } } }])], [], allow).webhooks.validate(attrs()));
+    expect(service.message).toContain("service references are not supported in sandkube");
+    const wrongUid = await failure(harness([config("uid", [{}])], [], () => ({ uid: "other", allowed: true })).webhooks.validate(attrs()));
+    expect(wrongUid.message).toBe('Internal error occurred: failed calling webhook "w0.uid.example.com": expected response.uid="uid-1", got "other"');
+    await expect(harness([config("slow", [{ timeoutSeconds: 1, failurePolicy: "Ignore" }])], [], () => "hang").webhooks.validate(attrs())).resolves.toBeUndefined();
+  });
+
+  it("return the webhooks' warnings, and cost nothing when no configuration exists", async () => {
+    const warnings: string[] = [];
+    await harness([config("warn", [{}])], [], () => ({ allowed: true, warnings: ["image tag latest is discouraged"] })).webhooks.validate(attrs(), warnings);
+    expect(warnings).toEqual(["image tag latest is discouraged"]);
+    expect(harness([], [], allow).webhooks.active()).toBe(false);
+  });
+});
