@@ -28,6 +28,10 @@ const SANDBOX_ID_KEY = "sandbox-id";
 const CLOCK_KEY = "clock";
 /** Static pod manifests, one key per node and file (the nodes' manifest directories). */
 const MANIFEST_PREFIX = "manifest/";
+/** The expiry (epoch ms) a `sandbox.expiring` message was sent for. */
+const EXPIRING_NOTICE_KEY = "expiring-notice";
+/** How long before its expiry a sandbox tells its webhooks it is expiring. */
+const EXPIRING_NOTICE_MS = 5 * 60_000;
 /** How often (ms) a request reads the stored alarm back to check nothing dropped it. */
 const ALARM_CHECK_MS = 10_000;
 
@@ -45,6 +49,8 @@ export class SandboxCluster extends DurableObject<Env> {
   private signingKeyCache: Promise<SigningKey> | null = null;
   /** The event webhooks of the loaded sandbox (null: none loaded). */
   private webhooks: WebhookService | null = null;
+  /** The expiry `sandbox.expiring` was last sent for (loaded with the sandbox). */
+  private expiringNoticeFor: number | null = null;
 
   /** Called once by the management plane after it recorded the sandbox: writes the fresh cluster. */
   async initialize(record: SandboxRecord): Promise<void> {
@@ -200,6 +206,7 @@ export class SandboxCluster extends DurableObject<Env> {
       // Running the loop re-arms the alarm through `wake`; arm for expiry in case nothing is due.
       if (sandbox) {
         this.webhooks?.wake();
+        await this.noticeExpiry(sandbox);
         await sandbox.controlPlane.runDue();
         await this.armAlarm(record.expiresAt, this.nextWakeAt(sandbox));
       } else {
@@ -280,6 +287,7 @@ export class SandboxCluster extends DurableObject<Env> {
   private async assemble(record: SandboxRecord): Promise<Sandbox> {
     // A backend that finds D1 ahead of its memory refuses writes; forget it so the next request reloads.
     const clockState = await this.ctx.storage.get<SandboxClockState>(CLOCK_KEY);
+    this.expiringNoticeFor = (await this.ctx.storage.get<number>(EXPIRING_NOTICE_KEY)) ?? null;
     let webhooks: WebhookService | null = null;
     let built: Sandbox | null = null;
     const backend = await createD1Backend(this.env.DB, record.id, {
@@ -346,12 +354,25 @@ export class SandboxCluster extends DurableObject<Env> {
     this.webhooks = null;
   }
 
-  /** The real time the sandbox next wants its alarm: the control loop's or the webhooks' next run. */
+  /** The real time the sandbox next wants its alarm: the control loop's or the webhooks' next run, or the expiry notice. */
   private nextWakeAt(sandbox: Sandbox): number | null {
-    const loop = sandbox.controlPlane.nextWakeAt();
     const deliveries = this.webhooks?.nextWakeAt();
-    const hooks = deliveries == null ? null : sandbox.clock.realTimeAt(deliveries);
-    return loop === null ? hooks : hooks === null ? loop : Math.min(loop, hooks);
+    const expiresAt = sandbox.record.expiresAt;
+    const times = [
+      sandbox.controlPlane.nextWakeAt(),
+      deliveries == null ? null : sandbox.clock.realTimeAt(deliveries),
+      expiresAt !== null && this.expiringNoticeFor !== expiresAt ? expiresAt - EXPIRING_NOTICE_MS : null,
+    ].filter((t): t is number => t !== null);
+    return times.length ? Math.min(...times) : null;
+  }
+
+  /** Sends `sandbox.expiring` once per expiry, {@link EXPIRING_NOTICE_MS} before it. */
+  private async noticeExpiry(sandbox: Sandbox): Promise<void> {
+    const { expiresAt, id, name, owner } = sandbox.record;
+    if (expiresAt === null || this.expiringNoticeFor === expiresAt || Date.now() < expiresAt - EXPIRING_NOTICE_MS) return;
+    this.expiringNoticeFor = expiresAt;
+    await this.ctx.storage.put(EXPIRING_NOTICE_KEY, expiresAt);
+    await this.webhooks?.lifecycle("sandbox.expiring", { sandbox: { id, name, owner, expiresAt: new Date(expiresAt).toISOString() } });
   }
 
   private wakeAt(sandbox: Sandbox): void {

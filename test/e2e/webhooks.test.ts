@@ -156,6 +156,27 @@ describe.skipIf(!binary)("event webhooks", () => {
     expect(hook.received.at(-1)!.id).toBe(first.id);
   });
 
+  it("tells a tenant-wide endpoint when sandboxes are created, about to expire and deleted", async () => {
+    let tenantSecret = "";
+    const lifecycle = await receiver(() => tenantSecret);
+    const wide = await json(await api("/v1/webhooks", { method: "POST", body: JSON.stringify({ url: lifecycle.url, filter: { lifecycle: ["sandbox.created", "sandbox.expiring", "sandbox.deleted"] } }) }));
+    expect(wide.status).toBe(201);
+    tenantSecret = wide.body.secret;
+    try {
+      // A sandbox with less than the 5-minute notice left is told at once that it is expiring.
+      const shortLived = await createSandbox({ name: "short-lived", addons: false, ttlSeconds: 120 });
+      const told = await eventually(() => lifecycle.received.filter((m) => m.body.sandboxId === shortLived.id), (r) => r.length >= 2);
+      expect(told.map((m) => m.body.type)).toEqual(["sandbox.created", "sandbox.expiring"]);
+      expect(told[1]!.body.data.sandbox).toMatchObject({ id: shortLived.id, name: "short-lived" });
+      await shortLived.delete();
+      const deleted = await eventually(() => lifecycle.received.filter((m) => m.body.sandboxId === shortLived.id), (r) => r.length >= 3);
+      expect(deleted[2]!.body.type).toBe("sandbox.deleted");
+    } finally {
+      await api(`/v1/webhooks/${wide.body.id}`, { method: "DELETE" });
+      await lifecycle.close();
+    }
+  });
+
   it("refuses hostile URLs and bad filters at registration with the field at fault", async () => {
     const metadata = await json(await api(base(), { method: "POST", body: JSON.stringify({ url: "https://169.254.169.254/latest/meta-data/" }) }));
     expect(metadata).toMatchObject({ status: 422, body: { error: { field: "url", message: "url is not allowed: the address 169.254.169.254 is link-local (cloud metadata)" } } });
