@@ -32,6 +32,8 @@ import { nodeLifecycleReconciler, nodeMonitorGraceMs, podGCReconciler, taintEvic
 import { finalizeNamespace } from "./namespace-finalizer";
 import { eventExpiresAtMs, eventTTLReconciler } from "./events";
 import { serviceAccountReconciler } from "./controllers/serviceaccounts";
+import { isServiceAccountTokenSecret, SERVICE_ACCOUNT_NAME_ANNOTATION, serviceAccountTokenReconciler } from "./controllers/serviceaccount-tokens";
+import type { SigningKey } from "../auth/tokens/signing-key";
 import { rootCAReconciler } from "./controllers/root-ca";
 import { quotaKeysOf, resourceQuotaReconciler } from "./controllers/resourcequota";
 import { conflictingCrdKeys, crdReconciler } from "./controllers/crd";
@@ -49,6 +51,8 @@ export interface ControlPlaneOptions {
   kubernetesVersion: string;
   /** The nodes' static pod manifests (default: none). */
   staticPods?: StaticPodManifests;
+  /** The sandbox's token signing key (for legacy ServiceAccount token Secrets). */
+  signingKey(): Promise<SigningKey>;
 }
 
 /**
@@ -113,6 +117,7 @@ export class ControlPlane {
       tainteviction: taintEvictionReconciler({ registry, user, clock, podsOn }),
       podgc: podGCReconciler({ registry, user, clock, podsOn }),
       serviceaccounts: serviceAccountReconciler(base),
+      serviceaccounttokens: serviceAccountTokenReconciler({ registry, user, signingKey: options.signingKey }),
       rootca: rootCAReconciler(base),
       eventttl: eventTTLReconciler(base),
       disruption: disruptionReconciler(base),
@@ -421,7 +426,8 @@ export class ControlPlane {
   /**
    * Namespaces feed the namespace finalizer (when Terminating), the ServiceAccount controller and
    * the root CA publisher; a deleted ServiceAccount or a changed `kube-root-ca.crt` brings its
-   * namespace back to them. Events feed their expiry.
+   * namespace back to them. Token Secrets feed the legacy token controller, and so do their
+   * account's deletions. Events feed their expiry.
    */
   private watchNamespaces(): void {
     const { registry } = this.options;
@@ -440,8 +446,20 @@ export class ControlPlane {
     this.follow(namespaces, Number(resourceVersion), (event) => {
       if (event.type !== "DELETED") onNamespace(event.object);
     });
+    const secrets = registry.resource("", "secrets");
+    const tokenSecretsOf = (namespace: string, account: string) =>
+      secrets.list(namespace, { selection: selectEverything }).items.filter((s) => isServiceAccountTokenSecret(s) && s.metadata.annotations?.[SERVICE_ACCOUNT_NAME_ANNOTATION] === account);
+    const enqueueToken = (secret: KObject) => this.enqueue("serviceaccounttokens", `${secret.metadata.namespace}/${secret.metadata.name}`);
     this.follow(serviceAccounts, serviceAccounts.revision, (event) => {
-      if (event.type === "DELETED") this.enqueue("serviceaccounts", event.object.metadata.namespace!);
+      if (event.type !== "DELETED") return;
+      const { namespace, name } = event.object.metadata;
+      this.enqueue("serviceaccounts", namespace!);
+      for (const secret of tokenSecretsOf(namespace!, name!)) enqueueToken(secret);
+    });
+    const storedSecrets = secrets.list("", { selection: selectEverything });
+    for (const secret of storedSecrets.items.filter(isServiceAccountTokenSecret)) enqueueToken(secret);
+    this.follow(secrets, Number(storedSecrets.resourceVersion), (event) => {
+      if (event.type !== "DELETED" && isServiceAccountTokenSecret(event.object)) enqueueToken(event.object);
     });
     this.follow(configMaps, configMaps.revision, (event) => {
       if (event.object.metadata.name === "kube-root-ca.crt" && event.type !== "ADDED") this.enqueue("rootca", event.object.metadata.namespace!);

@@ -145,6 +145,7 @@ export class Sandbox {
       user: systemUser,
       kubernetesVersion: record.kubernetesVersion,
       wake: (at) => (deps.wake ?? this.wakeByTimer)(at),
+      signingKey: this.signingKey,
     });
   }
 

@@ -8,7 +8,9 @@ import { jwtVerify, createLocalJWKSet } from "jose";
 import { tokenAuthenticator } from "../../src/auth/authenticator";
 import { ISSUER, issueUserToken } from "../../src/auth/tokens/tokens";
 import { getOrNull } from "../../src/controlplane/controllers/workloads";
-import { cluster, paths, pod, TOKEN, type Cluster } from "./support/cluster";
+import { serviceAccountTokenReconciler } from "../../src/controlplane/controllers/serviceaccount-tokens";
+import { systemUser } from "../../src/sandbox/sandbox";
+import { cluster, paths, pod, runLoop, TOKEN, type Cluster } from "./support/cluster";
 
 let c: Cluster;
 beforeEach(async () => {
@@ -103,5 +105,55 @@ describe("TokenReview", () => {
     expect(valid.body.status).toMatchObject({ authenticated: true, user: { username: "kubernetes-admin", groups: ["system:masters", "system:authenticated"] } });
     expect((await review("bogus")).body.status).toEqual({ user: {} });
     expect((await review("")).status).toBe(422);
+  });
+});
+
+describe("legacy ServiceAccount token Secrets", () => {
+  const tokenSecret = (name: string, account: string) => ({
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "kubernetes.io/service-account-token",
+    metadata: { name, annotations: { "kubernetes.io/service-account.name": account } },
+  });
+  const reconcile = serviceAccountTokenReconciler;
+  const secrets = () => c.sandbox.registry.resource("", "secrets");
+
+  it("are filled by the token controller, authenticate as their account, and stop when the Secret goes", async () => {
+    await c.post("/api/v1/namespaces/default/serviceaccounts", { metadata: { name: "builder" } });
+    expect((await c.post("/api/v1/namespaces/default/secrets", tokenSecret("builder-token", "builder"))).status).toBe(201);
+    const run = reconcile({ registry: c.sandbox.registry, user: systemUser, signingKey: c.sandbox.signingKey });
+    await run("default/builder-token");
+    const secret = getOrNull(secrets(), "default", "builder-token")!;
+    const account = getOrNull(c.sandbox.registry.resource("", "serviceaccounts"), "default", "builder")!;
+    expect(secret.metadata.annotations?.["kubernetes.io/service-account.uid"]).toBe(account.metadata.uid);
+    expect(atob(secret.data.namespace)).toBe("default");
+    expect(atob(secret.data["ca.crt"])).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    const token = atob(secret.data.token);
+    expect(await authenticator()(token)).toMatchObject({ username: "system:serviceaccount:default:builder", uid: account.metadata.uid });
+    // A second pass has nothing to do.
+    const revision = secret.metadata.resourceVersion;
+    await run("default/builder-token");
+    expect(getOrNull(secrets(), "default", "builder-token")!.metadata.resourceVersion).toBe(revision);
+    // The Secret holds the token: deleting the Secret revokes it.
+    await c.del("/api/v1/namespaces/default/secrets/builder-token");
+    expect(await authenticator()(token)).toBeNull();
+  });
+
+  it("are deleted when their account does not exist", async () => {
+    await c.post("/api/v1/namespaces/default/secrets", tokenSecret("orphan-token", "nobody"));
+    await reconcile({ registry: c.sandbox.registry, user: systemUser, signingKey: c.sandbox.signingKey })("default/orphan-token");
+    expect(getOrNull(secrets(), "default", "orphan-token")).toBeNull();
+  });
+
+  it("are filled by the running control loop, and die with their account", async () => {
+    await c.post("/api/v1/namespaces/default/serviceaccounts", { metadata: { name: "ci" } });
+    await c.post("/api/v1/namespaces/default/secrets", tokenSecret("ci-token", "ci"));
+    await runLoop(c.sandbox, c.clock, 1000);
+    const token = atob(getOrNull(secrets(), "default", "ci-token")!.data.token);
+    expect(await authenticator()(token)).toMatchObject({ username: "system:serviceaccount:default:ci" });
+    await c.del("/api/v1/namespaces/default/serviceaccounts/ci");
+    expect(await authenticator()(token)).toBeNull();
+    await runLoop(c.sandbox, c.clock, 1000);
+    expect(getOrNull(secrets(), "default", "ci-token")).toBeNull();
   });
 });

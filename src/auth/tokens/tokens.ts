@@ -3,7 +3,7 @@
  * kube-apiserver's) and the tokens of users created through the management API. Both are signed
  * with the sandbox's key and valid only for the API server's audience.
  */
-import { jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { decodeJwt, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import type { SigningKey } from "./signing-key";
 
 /** The issuer and API audience kubeadm configures (`--service-account-issuer`). */
@@ -32,8 +32,20 @@ export interface KubernetesClaim {
   secret?: { name: string; uid: string };
 }
 
+/** The issuer of legacy ServiceAccount tokens (those stored in `kubernetes.io/service-account-token` Secrets). */
+export const LEGACY_ISSUER = "kubernetes/serviceaccount";
+const LEGACY_CLAIM = "kubernetes.io/serviceaccount";
+
+/** What a legacy token names: its account and the Secret that holds it. */
+export interface LegacyClaim {
+  namespace: string;
+  secretName: string;
+  serviceAccount: { name: string; uid: string };
+}
+
 export type VerifiedToken =
   | { kind: "serviceaccount"; claim: KubernetesClaim; subject: string; tokenId: string }
+  | { kind: "legacy"; claim: LegacyClaim; subject: string }
   | { kind: "user"; subject: string; groups: string[]; generation: number };
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -54,6 +66,23 @@ export async function issueServiceAccountToken(key: SigningKey, request: Service
     .setJti(crypto.randomUUID())
     .sign(key.privateKey);
   return { token, expiresAtMs: exp * 1000 };
+}
+
+/**
+ * A legacy ServiceAccount token, as the tokens controller writes into a Secret: no audience and no
+ * expiry; it works while its account and Secret exist and the Secret still holds it.
+ */
+export async function issueLegacyServiceAccountToken(key: SigningKey, claim: LegacyClaim): Promise<string> {
+  return new SignJWT({
+    [`${LEGACY_CLAIM}/namespace`]: claim.namespace,
+    [`${LEGACY_CLAIM}/secret.name`]: claim.secretName,
+    [`${LEGACY_CLAIM}/service-account.name`]: claim.serviceAccount.name,
+    [`${LEGACY_CLAIM}/service-account.uid`]: claim.serviceAccount.uid,
+  })
+    .setProtectedHeader({ alg: ALG, kid: key.publicJwk.kid })
+    .setIssuer(LEGACY_ISSUER)
+    .setSubject(`system:serviceaccount:${claim.namespace}:${claim.serviceAccount.name}`)
+    .sign(key.privateKey);
 }
 
 /** A user's token; `generation` ties it to the sandbox's token generation (rotation revokes it). */
@@ -84,6 +113,7 @@ const looksLikeJwt = (token: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-
 /** The claims of a token this sandbox signed for its API, or null (bad signature, expired, another audience). */
 export async function verifyToken(key: SigningKey, token: string, nowMs: number): Promise<VerifiedToken | null> {
   if (!looksLikeJwt(token)) return null;
+  if (unverifiedIssuer(token) === LEGACY_ISSUER) return verifyLegacyToken(key, token, nowMs);
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(token, key.publicKey, { issuer: ISSUER, audience: ISSUER, algorithms: [ALG], currentDate: new Date(nowMs) }));
@@ -94,4 +124,30 @@ export async function verifyToken(key: SigningKey, token: string, nowMs: number)
   if (claim?.serviceaccount) return { kind: "serviceaccount", claim, subject: payload.sub ?? "", tokenId: payload.jti ?? "" };
   const groups = Array.isArray(payload.groups) ? payload.groups.map(String) : [];
   return { kind: "user", subject: payload.sub ?? "", groups, generation: Number(payload["sandkube.dev/generation"] ?? 0) };
+}
+
+/** The `iss` a token claims (before any check), to pick how to verify it. */
+function unverifiedIssuer(token: string): string | undefined {
+  try {
+    return decodeJwt(token).iss;
+  } catch {
+    return undefined;
+  }
+}
+
+async function verifyLegacyToken(key: SigningKey, token: string, nowMs: number): Promise<VerifiedToken | null> {
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, key.publicKey, { issuer: LEGACY_ISSUER, algorithms: [ALG], currentDate: new Date(nowMs) }));
+  } catch {
+    return null;
+  }
+  const text = (name: string) => (typeof payload[`${LEGACY_CLAIM}/${name}`] === "string" ? (payload[`${LEGACY_CLAIM}/${name}`] as string) : "");
+  const claim: LegacyClaim = {
+    namespace: text("namespace"),
+    secretName: text("secret.name"),
+    serviceAccount: { name: text("service-account.name"), uid: text("service-account.uid") },
+  };
+  if (!claim.namespace || !claim.secretName || !claim.serviceAccount.name) return null;
+  return { kind: "legacy", claim, subject: payload.sub ?? "" };
 }
