@@ -18,7 +18,7 @@ import type { NodePoolSpec } from "./sandbox/spec";
 import { createD1Backend, deleteSandboxRows } from "./storage/d1";
 import { allowsLoopbackHttp } from "./env";
 import { WebhookEndpoints } from "./webhooks/endpoints";
-import { WebhookService } from "./webhooks/service";
+import { lastOutboxSeq, WebhookService } from "./webhooks/service";
 import type { DeliveryRecord } from "./webhooks/dispatcher";
 import type { DeliverySummary } from "./webhooks/delivery-log";
 
@@ -290,10 +290,15 @@ export class SandboxCluster extends DurableObject<Env> {
     this.expiringNoticeFor = (await this.ctx.storage.get<number>(EXPIRING_NOTICE_KEY)) ?? null;
     let webhooks: WebhookService | null = null;
     let built: Sandbox | null = null;
-    const backend = await createD1Backend(this.env.DB, record.id, {
-      onStale: () => this.forget(),
-      batchHook: { prepare: (batch) => webhooks?.prepare(batch) ?? null },
-    });
+    // The sandbox's objects, its webhook endpoints and its outbox position load together.
+    const [backend, endpoints, lastSeq] = await Promise.all([
+      createD1Backend(this.env.DB, record.id, {
+        onStale: () => this.forget(),
+        batchHook: { prepare: (batch) => webhooks?.prepare(batch) ?? null },
+      }),
+      this.endpointStore().forSandbox(record.id, record.owner),
+      lastOutboxSeq(this.env.DB, record.id),
+    ]);
     const adminToken = await sandboxToken(this.env.TOKEN_SECRET, record.id, record.tokenGeneration);
     const manifests = await this.ctx.storage.list<StaticPodManifest>({ prefix: MANIFEST_PREFIX });
     const storage = this.ctx.storage;
@@ -322,7 +327,7 @@ export class SandboxCluster extends DurableObject<Env> {
       wake: (at) => (built ? this.wakeAt(built) : this.armAlarm(record.expiresAt, at).catch((e) => console.error("arming the sandbox alarm failed", e))),
     });
     built = sandbox;
-    webhooks = await WebhookService.start(
+    webhooks = WebhookService.start(
       {
         sandboxId: record.id,
         db: this.env.DB,
@@ -336,7 +341,8 @@ export class SandboxCluster extends DurableObject<Env> {
         wakeAt: () => this.wakeAt(sandbox),
         disableEndpoint: (id, reason) => this.endpointStore().update(id, { disabledAt: Date.now(), disabledReason: reason }),
       },
-      await this.endpointStore().forSandbox(record.id, record.owner),
+      endpoints,
+      lastSeq,
     );
     this.webhooks?.stop();
     this.webhooks = webhooks;

@@ -7,7 +7,8 @@ import { loadSigningKey, type SigningKey } from "../auth/tokens/signing-key";
 import { authorizerFor } from "../auth/rbac-objects";
 import { namespaceAdmission } from "../admission/namespace-admission";
 import { admissionWebhooks } from "../admission/webhooks/dispatcher";
-import { ADMISSION_GROUP } from "../registry/kinds/admissionregistration";
+import { ADMISSION_GROUP, MUTATING_RESOURCE, VALIDATING_RESOURCE } from "../registry/kinds/admissionregistration";
+import { ConfigurationCache } from "../admission/webhooks/configurations";
 import { getOrNull } from "../controlplane/controllers/workloads";
 import { ApiServer } from "../apiserver/app";
 import { errors } from "../apiserver/status";
@@ -98,6 +99,7 @@ export class Sandbox {
   readonly signingKey: () => Promise<SigningKey>;
 
   constructor(readonly record: SandboxRecord, private readonly deps: SandboxDeps) {
+    let webhookConfigurations: Record<typeof VALIDATING_RESOURCE | typeof MUTATING_RESOURCE, ConfigurationCache> | undefined;
     const services = () => this.registry.resource("", "services").list("", { selection: { matches: () => true } }).items;
     this.registry = new Registry(builtinKinds, {
       backend: deps.backend,
@@ -116,7 +118,7 @@ export class Sandbox {
         namespace: (name) => getOrNull(this.registry.resource("", "namespaces"), "", name),
       }),
       webhooks: admissionWebhooks({
-        configurations: (resource) => this.registry.resource(ADMISSION_GROUP, resource).list("", { selection: selectEverything }).items,
+        configurations: (resource) => (webhookConfigurations ??= this.watchWebhookConfigurations())[resource].current,
         namespaceLabels: (name) => getOrNull(this.registry.resource("", "namespaces"), "", name)?.metadata.labels,
         fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
         allowLoopbackHttp: deps.allowLoopbackHttp ?? false,
@@ -147,6 +149,14 @@ export class Sandbox {
       wake: (at) => (deps.wake ?? this.wakeByTimer)(at),
       signingKey: this.signingKey,
     });
+  }
+
+  /** The admission webhook configurations, watched (made on the first write that asks for them). */
+  private watchWebhookConfigurations() {
+    return {
+      [VALIDATING_RESOURCE]: new ConfigurationCache(this.registry.resource(ADMISSION_GROUP, VALIDATING_RESOURCE)),
+      [MUTATING_RESOURCE]: new ConfigurationCache(this.registry.resource(ADMISSION_GROUP, MUTATING_RESOURCE)),
+    };
   }
 
   /** Runs the control loop at the asked time with a timer, when the host gives no `wake`. */

@@ -41,6 +41,12 @@ const PRUNE_EVERY_MS = 60_000;
 
 const bind = (db: D1Database, s: SqlStatement) => db.prepare(s.sql).bind(...s.params);
 
+/** The highest seq the sandbox's outbox has used (0: none). */
+export async function lastOutboxSeq(db: D1Database, sandboxId: string): Promise<number> {
+  const row = await bind(db, lastSeqStatement(sandboxId)).first<{ seq: number | null }>();
+  return row?.seq ?? 0;
+}
+
 export class WebhookService {
   private endpoints = new Map<string, WebhookEndpoint>();
   private subscribers: Subscriber[] = [];
@@ -77,10 +83,9 @@ export class WebhookService {
     });
   }
 
-  /** Reads the outbox's position, then delivers to `endpoints` from their cursors. */
-  static async start(deps: WebhookServiceDeps, endpoints: readonly WebhookEndpoint[]): Promise<WebhookService> {
-    const row = await bind(deps.db, lastSeqStatement(deps.sandboxId)).first<{ seq: number | null }>();
-    const service = new WebhookService(deps, row?.seq ?? 0);
+  /** Delivers to `endpoints` from their cursors; `lastSeq` is where the outbox stands ({@link lastOutboxSeq}). */
+  static start(deps: WebhookServiceDeps, endpoints: readonly WebhookEndpoint[], lastSeq: number): WebhookService {
+    const service = new WebhookService(deps, lastSeq);
     service.reload(endpoints);
     return service;
   }

@@ -17,8 +17,8 @@ import { conditionsMatch, webhookMatches, type AdmissionAttributes, type Webhook
 export type { AdmissionAttributes } from "./matching";
 
 export interface AdmissionWebhookDeps {
-  /** The stored configurations of one kind. */
-  configurations(resource: typeof VALIDATING_RESOURCE | typeof MUTATING_RESOURCE): KObject[];
+  /** The stored configurations of one kind (called on every write: keep it cheap). */
+  configurations(resource: typeof VALIDATING_RESOURCE | typeof MUTATING_RESOURCE): readonly KObject[];
   /** The labels of a namespace (undefined: none, or no such namespace). */
   namespaceLabels(name: string): Record<string, string> | undefined;
   fetch: typeof fetch;
@@ -46,7 +46,7 @@ interface ReviewResponse {
   warnings?: string[];
 }
 
-function webhooksOf(configs: KObject[]): Webhook[] {
+function webhooksOf(configs: readonly KObject[]): Webhook[] {
   return [...configs]
     .sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : a.metadata.name! > b.metadata.name! ? 1 : 0))
     .flatMap((config) => (config.webhooks ?? []).map((spec: Record<string, any>) => ({ configuration: config.metadata.name!, spec })));
