@@ -147,6 +147,8 @@ export class Dispatcher {
   /** Lanes whose cursor changed since the last save. */
   private readonly dirty = new Set<Lane>();
   private saveScheduled = false;
+  /** The wake-up time last asked for (undefined: none asked yet). */
+  private requestedWake: number | null | undefined;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.window = deps.window ?? 32;
@@ -389,8 +391,12 @@ export class Dispatcher {
     });
   }
 
+  /** Asks to be woken when the wanted time changed since the last ask. */
   private requestWake(): void {
-    this.deps.wakeAt(this.nextWakeAt());
+    const next = this.nextWakeAt();
+    if (next === this.requestedWake) return;
+    this.requestedWake = next;
+    this.deps.wakeAt(next);
   }
 
   private toRecord(lane: Lane, message: Message, attempt: number, result: AttemptResult, state: DeliveryState, nextAttemptAt: number | null): DeliveryRecord {
