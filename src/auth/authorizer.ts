@@ -76,21 +76,6 @@ function nonResourceRuleAllows(rule: NonResourceRule, a: Extract<AuthorizationAt
   return (rule.nonResourceURLs ?? []).some((u) => u === "*" || u === a.path || (u.endsWith("*") && a.path.startsWith(u.slice(0, -1))));
 }
 
-/**
- * The role's own rules plus, for an aggregated ClusterRole, those of every ClusterRole its
- * selectors pick, aggregated in turn (admin ← edit ← view), as the aggregation controller fills them.
- */
-function clusterRoleRules(role: KObject, all: readonly KObject[], seen = new Set<KObject>()): Record<string, unknown>[] {
-  seen.add(role);
-  const own = (role.rules ?? []) as Record<string, unknown>[];
-  const selectors = (role.aggregationRule?.clusterRoleSelectors ?? []) as { matchLabels?: Record<string, string> }[];
-  if (selectors.length === 0) return own;
-  const picked = all.filter(
-    (r) => !seen.has(r) && selectors.some((s) => Object.entries(s.matchLabels ?? {}).every(([k, v]) => r.metadata.labels?.[k] === v)),
-  );
-  return [...own, ...picked.flatMap((r) => clusterRoleRules(r, all, seen))];
-}
-
 /** RBAC over a sandbox's objects, behind the privileged group. */
 export class Authorizer {
   constructor(private readonly objects: RbacObjects) {}
@@ -112,7 +97,7 @@ export class Authorizer {
     if (kind === "Role") return (this.objects.roles(namespace).find((r) => r.metadata.name === name)?.rules as Record<string, unknown>[] | undefined) ?? null;
     const clusterRoles = this.objects.clusterRoles();
     const role = clusterRoles.find((r) => r.metadata.name === name);
-    return role ? clusterRoleRules(role, clusterRoles) : null;
+    return role ? ((role.rules ?? []) as Record<string, unknown>[]) : null;
   }
 
   /** Every rule that applies to `user` in `namespace` (cluster-wide bindings first), as SelfSubjectRulesReview lists them. */
@@ -130,7 +115,7 @@ export class Authorizer {
       ((binding.subjects ?? []) as Record<string, string>[]).some((s) => subjectMatches(s, user, bindingNamespace));
     const collect = (binding: KObject, roles: Map<string, KObject>) => {
       const role = roles.get(binding.roleRef?.name);
-      if (role) rules.push(...clusterRoleRules(role, clusterRoles));
+      if (role) rules.push(...((role.rules ?? []) as Record<string, unknown>[]));
       else missing.push(`${binding.roleRef?.kind === "Role" ? "role" : "clusterrole"}.rbac.authorization.k8s.io "${binding.roleRef?.name}" not found`);
     };
     for (const binding of this.objects.clusterRoleBindings()) if (bound(binding, "")) collect(binding, byName);

@@ -7,6 +7,7 @@
  * controllers are not written: those controllers run inside the sandbox, not through the API.
  */
 import type { KObject } from "../registry/types";
+import { aggregateAll } from "./aggregation";
 
 const API_VERSION = "rbac.authorization.k8s.io/v1";
 const BOOTSTRAP_META = {
@@ -83,7 +84,12 @@ const discoveryURLs = ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez
 const publicInfoURLs = ["/healthz", "/livez", "/readyz", "/version", "/version/"];
 const issuerDiscoveryURLs = ["/.well-known/openid-configuration", "/.well-known/openid-configuration/", "/openid/v1/jwks", "/openid/v1/jwks/"];
 
+/** The policy objects, the aggregated roles already holding what the aggregation controller would give them. */
 export function bootstrapPolicy(): KObject[] {
+  return aggregateAll(policyObjects());
+}
+
+function policyObjects(): KObject[] {
   return [
     clusterRole("cluster-admin", [rule(["*"], ["*"], ["*"]), urls(["*"], ["*"])]),
     clusterRole("admin", [], { aggregateFrom: "admin" }),

@@ -32,6 +32,8 @@ import { nodeLifecycleReconciler, nodeMonitorGraceMs, podGCReconciler, taintEvic
 import { finalizeNamespace } from "./namespace-finalizer";
 import { eventExpiresAtMs, eventTTLReconciler } from "./events";
 import { serviceAccountReconciler } from "./controllers/serviceaccounts";
+import { clusterRoleAggregationReconciler } from "./controllers/clusterrole-aggregation";
+import { isAggregated } from "../auth/aggregation";
 import { isServiceAccountTokenSecret, SERVICE_ACCOUNT_NAME_ANNOTATION, serviceAccountTokenReconciler } from "./controllers/serviceaccount-tokens";
 import type { SigningKey } from "../auth/tokens/signing-key";
 import { rootCAReconciler } from "./controllers/root-ca";
@@ -124,6 +126,7 @@ export class ControlPlane {
       staledisruption: staleDisruptionReconciler(base),
       resourcequota: resourceQuotaReconciler(base),
       crd: crdReconciler(base),
+      clusterroleaggregation: clusterRoleAggregationReconciler(base),
     };
     this.watchNamespaces();
     this.watchScheduling();
@@ -132,6 +135,19 @@ export class ControlPlane {
     this.watchServices();
     this.watchNodes();
     this.watchCrds();
+    this.watchClusterRoles();
+  }
+
+  /** Any ClusterRole change sends every aggregated ClusterRole to the aggregation controller. */
+  private watchClusterRoles(): void {
+    const clusterRoles = this.options.registry.resource("rbac.authorization.k8s.io", "clusterroles");
+    const enqueueAggregated = () => {
+      for (const role of clusterRoles.list("", { selection: selectEverything }).items) {
+        if (isAggregated(role)) this.enqueue("clusterroleaggregation", role.metadata.name!);
+      }
+    };
+    enqueueAggregated();
+    this.follow(clusterRoles, clusterRoles.revision, enqueueAggregated);
   }
 
   enqueue(controller: string, key: string, options?: EnqueueOptions): void {

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { impersonatedUser } from "../../src/auth/impersonation";
 import { authorizerFor } from "../../src/auth/rbac-objects";
-import { cluster, configMap, paths, pod, type Cluster } from "./support/cluster";
+import { cluster, configMap, paths, pod, runLoop, type Cluster } from "./support/cluster";
 
 let c: Cluster;
 beforeEach(async () => {
@@ -105,6 +105,30 @@ describe("RBAC", () => {
     await bind("default", "ann-admins", { kind: "ClusterRole", name: "admin" }, "ann");
     expect((await c.get(`${RBAC}/namespaces/default/roles`, as("ann"))).status).toBe(200);
     expect((await c.get(paths.deployments(), as("ann"))).status).toBe(200);
+  });
+
+  it("writes the aggregated rules into admin / edit / view, and follows a new aggregate-to role", async () => {
+    const rulesOf = async (name: string) => (await c.get(`${RBAC}/clusterroles/${name}`)).body.rules as Record<string, string[]>[];
+    expect((await rulesOf("view")).some((r) => r.resources?.includes("pods") && r.verbs!.includes("list"))).toBe(true);
+    const viewRules = (await rulesOf("view")).length;
+    expect((await rulesOf("admin")).length).toBeGreaterThan(viewRules);
+    await bind("default", "jane-views", { kind: "ClusterRole", name: "view" }, "jane");
+    expect((await c.get("/apis/example.com/v1/namespaces/default/widgets", as("jane"))).status).not.toBe(200);
+    const widgets = {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: "widget-viewer", labels: { "rbac.authorization.k8s.io/aggregate-to-view": "true" } },
+      rules: [{ apiGroups: ["example.com"], resources: ["widgets"], verbs: ["get", "list", "watch"] }],
+    };
+    expect((await c.post(`${RBAC}/clusterroles`, widgets)).status).toBe(201);
+    await runLoop(c.sandbox, c.clock, 1000);
+    for (const role of ["view", "edit", "admin"]) expect(await rulesOf(role), role).toContainEqual(widgets.rules[0]);
+    const review = await c.post(
+      "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+      { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: { group: "example.com", resource: "widgets", verb: "list", namespace: "default" } } },
+      as("jane"),
+    );
+    expect(review.body.status.allowed).toBe(true);
   });
 
   it("names a binding to a missing role as the reason of a denial", async () => {
