@@ -9,7 +9,7 @@ import { errors } from "../apiserver/status";
 import type { KindStrategy, KObject } from "../registry/types";
 import { admitPodLimits } from "./limit-ranger";
 import { admitServiceAccount } from "./service-account";
-import { namespaceLevels, podSecurityViolations, violationMessage } from "./pod-security";
+import { existingPodsWarnings, namespaceLevels, podSecurityViolations, violationMessage } from "./pod-security";
 import { countedResource, quotaViolation, totalUsage, usageOf, type Usage } from "./resource-quota";
 
 export interface NamespaceObjects {
@@ -23,6 +23,8 @@ export interface Admission {
   mutate(obj: KObject, strategy: KindStrategy, namespace: string): void;
   /** After the new object is valid: throws a 403 when admitting it would break a policy; adds `Warning:`s to `warnings`. */
   validate(obj: KObject, strategy: KindStrategy, namespace: string, warnings?: string[]): void;
+  /** After an update of any kind is valid: may add `Warning:`s (Pod Security on a namespace's new enforce level). */
+  validateUpdate(obj: KObject, old: KObject, strategy: KindStrategy, warnings?: string[]): void;
 }
 
 /** The pod template of a workload (where Pod Security warns), or undefined. */
@@ -40,12 +42,12 @@ function admitPodSecurity(obj: KObject, strategy: KindStrategy, namespace: KObje
   const spec = isPod ? obj.spec : podTemplateSpec(obj, strategy);
   if (!spec) return;
   if (enforce) {
-    const problems = podSecurityViolations(spec, enforce);
+    const problems = podSecurityViolations(spec, enforce.level);
     if (problems.length && isPod) throw errors.forbidden({ group: "", resource: "pods" }, obj.metadata.name ?? "", violationMessage(enforce, problems));
     if (problems.length) warnings?.push(violationMessage(enforce, problems, "would violate"));
   }
-  if (warn && warn !== enforce) {
-    const problems = podSecurityViolations(spec, warn);
+  if (warn && (warn.level !== enforce?.level || warn.version !== enforce.version)) {
+    const problems = podSecurityViolations(spec, warn.level);
     if (problems.length) warnings?.push(violationMessage(warn, problems, "would violate"));
   }
 }
@@ -69,6 +71,10 @@ export function namespaceAdmission(objects: NamespaceObjects): Admission {
       admitServiceAccount(obj, (name) => objects.list("", "serviceaccounts", namespace).find((sa) => sa.metadata.name === name) ?? null);
       const problems = admitPodLimits(obj, objects.list("", "limitranges", namespace));
       if (problems.length) throw errors.forbidden({ group: "", resource: "pods" }, obj.metadata.name ?? "", aggregate(problems));
+    },
+    validateUpdate(obj, old, strategy, warnings) {
+      if (strategy.group !== "" || strategy.resource !== "namespaces" || !warnings) return;
+      warnings.push(...existingPodsWarnings(obj, old, objects.list("", "pods", obj.metadata.name!)));
     },
     validate(obj, strategy, namespace, warnings) {
       admitPodSecurity(obj, strategy, objects.namespace(namespace), warnings);

@@ -77,24 +77,65 @@ function restrictedChecks(spec: Record<string, any>, containers: Container[]): F
   return failures;
 }
 
-/** Why a pod spec breaks `level` (empty when it meets it), in upstream's `reason (detail)` form. */
-export function podSecurityViolations(spec: Record<string, any> | undefined, level: Level): string[] {
+function failuresOf(spec: Record<string, any> | undefined, level: Level) {
   if (level === "privileged" || !spec) return [];
   const containers = allContainers(spec);
   const failures = [...baselineChecks(spec, containers), ...(level === "restricted" ? restrictedChecks(spec, containers) : [])];
-  return failures.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((f) => `${f.reason} (${f.detail})`);
+  return failures.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Why a pod spec breaks `level` (empty when it meets it), in upstream's `reason (detail)` form. */
+export function podSecurityViolations(spec: Record<string, any> | undefined, level: Level): string[] {
+  return failuresOf(spec, level).map((f) => `${f.reason} (${f.detail})`);
 }
 
 const LEVELS: Level[] = ["privileged", "baseline", "restricted"];
 const levelOf = (value: unknown): Level | null => (LEVELS.includes(value as Level) ? (value as Level) : null);
 
-/** The enforce and warn levels a namespace's labels set (null: none). */
-export function namespaceLevels(namespace: KObject | null): { enforce: Level | null; warn: Level | null } {
+/** A namespace's level for one mode, with the version its `<mode>-version` label pins ("latest" unless a valid `v1.N`). */
+export interface Policy {
+  level: Level;
+  version: string;
+}
+
+function policyOf(labels: Record<string, string>, mode: "enforce" | "warn" | "audit"): Policy | null {
+  const level = levelOf(labels[`pod-security.kubernetes.io/${mode}`]);
+  const version = labels[`pod-security.kubernetes.io/${mode}-version`];
+  return level && { level, version: version && /^v1\.(0|[1-9]\d*)$/.test(version) ? version : "latest" };
+}
+
+/**
+ * The enforce and warn policies a namespace's labels set (null: none). `audit` is accepted and
+ * has no visible effect: a sandbox keeps no audit log.
+ */
+export function namespaceLevels(namespace: KObject | null): { enforce: Policy | null; warn: Policy | null } {
   const labels = namespace?.metadata.labels ?? {};
-  return { enforce: levelOf(labels["pod-security.kubernetes.io/enforce"]), warn: levelOf(labels["pod-security.kubernetes.io/warn"]) };
+  return { enforce: policyOf(labels, "enforce"), warn: policyOf(labels, "warn") };
 }
 
 /** `violates PodSecurity "restricted:latest": …` (a refusal) or `would violate …` (a warning). */
-export function violationMessage(level: Level, problems: string[], verb: "violates" | "would violate" = "violates"): string {
-  return `${verb} PodSecurity "${level}:latest": ${problems.join(", ")}`;
+export function violationMessage(policy: Policy, problems: string[], verb: "violates" | "would violate" = "violates"): string {
+  return `${verb} PodSecurity "${policy.level}:${policy.version}": ${problems.join(", ")}`;
+}
+
+/**
+ * The warnings of a namespace update that sets a new enforce policy its existing pods break, as
+ * upstream words them: a headline, then one line per set of reasons, naming the first pod (by
+ * name) and how many others share them.
+ */
+export function existingPodsWarnings(namespace: KObject, old: KObject, pods: readonly KObject[]): string[] {
+  const next = namespaceLevels(namespace).enforce;
+  const before = namespaceLevels(old).enforce;
+  if (!next || (before && before.level === next.level && before.version === next.version)) return [];
+  const byReasons = new Map<string, string[]>();
+  for (const pod of [...pods].sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1))) {
+    const reasons = [...new Set(failuresOf(pod.spec, next.level).map((f) => f.reason))].join(", ");
+    if (reasons) byReasons.set(reasons, [...(byReasons.get(reasons) ?? []), pod.metadata.name!]);
+  }
+  if (byReasons.size === 0) return [];
+  const lines = [...byReasons].map(([reasons, names]) => {
+    const others = names.length - 1;
+    return `${names[0]}${others ? ` (and ${others} other pod${others === 1 ? "" : "s"})` : ""}: ${reasons}`;
+  });
+  return [`existing pods in namespace "${namespace.metadata.name}" violate the new PodSecurity enforce level "${next.level}:${next.version}"`, ...lines.sort()];
 }

@@ -95,7 +95,7 @@ export async function serveResource(info: ResourceRequest, request: Request, ctx
       const body = decodeCheckedObject(await readBody(request), request.headers.get("content-type"), query, "UpdateOptions", store);
       // A PUT that creates (kinds that allow create on update) answers 201, as upstream.
       const existed = !store.strategy.allowCreateOnUpdate || exists(store, info.namespace, info.name);
-      return withWarnings(render(await store.update(info.namespace, info.name, body.object, options), existed ? 200 : 201), body.warnings);
+      return withWarnings(render(await store.update(info.namespace, info.name, body.object, { ...options, warnings: body.warnings }), existed ? 200 : 201), body.warnings);
     }
 
     case "patch": {
@@ -105,7 +105,7 @@ export async function serveResource(info: ResourceRequest, request: Request, ctx
       }
       const options = managedWrite(store, request, query, "PatchOptions", writeOptions, () => ctx.clock.now());
       const patch = checkedPatchFunction(await readBody(request), request.headers.get("content-type"), query, store);
-      return withWarnings(render(await store.patch(info.namespace, info.name, patch.patch, options)), patch.warnings);
+      return withWarnings(render(await store.patch(info.namespace, info.name, patch.patch, { ...options, warnings: patch.warnings })), patch.warnings);
     }
 
     case "delete": {
@@ -297,7 +297,7 @@ async function serveSubresource(store: ResourceStore, info: ResourceRequest, req
     if (verb === "update") {
       const options = managedWrite(store, request, query, "UpdateOptions", statusWrite, now);
       const body = decodeCheckedObject(await readBody(request), contentType, query, "UpdateOptions", store);
-      return withWarnings(json(await store.update(info.namespace, info.name, body.object, options)), body.warnings);
+      return withWarnings(json(await store.update(info.namespace, info.name, body.object, { ...options, warnings: body.warnings })), body.warnings);
     }
     if (verb === "patch" && mediaType(contentType) === applyPatchContentType) {
       const applied = await serveApply(store, info.namespace, info.name, await readBody(request), query, statusWrite, now);
@@ -306,7 +306,7 @@ async function serveSubresource(store: ResourceStore, info: ResourceRequest, req
     if (verb === "patch") {
       const options = managedWrite(store, request, query, "PatchOptions", statusWrite, now);
       const patch = checkedPatchFunction(await readBody(request), contentType, query, store);
-      return withWarnings(json(await store.patch(info.namespace, info.name, patch.patch, options)), patch.warnings);
+      return withWarnings(json(await store.patch(info.namespace, info.name, patch.patch, { ...options, warnings: patch.warnings })), patch.warnings);
     }
   }
 

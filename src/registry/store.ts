@@ -311,6 +311,7 @@ export class ResourceStore {
       const webhooks = this.activeWebhooks();
       if (webhooks) desired = this.checkBody((await webhooks.mutate(this.attributes("UPDATE", namespace, name, desired, current, options), options.warnings)) ?? desired);
       const next = this.prepareUpdate(desired, current, options);
+      this.deps.admission?.validateUpdate(next, current, this.strategy, options.warnings);
       options.trackManagedFields?.(current, next);
       if (webhooks) await webhooks.validate(this.attributes("UPDATE", namespace, name, next, current, options), options.warnings);
       if (options.dryRun) return next;

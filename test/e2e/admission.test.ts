@@ -54,6 +54,10 @@ describe.skipIf(!binary)("admission with kubectl 1.33", () => {
     const warned = kubectl(binary!, sandbox, ["apply", "-n", "open", "-f", "-"], JSON.stringify(privileged));
     expect(warned.stdout).toBe("pod/root created\n");
     expect(warned.stderr).toContain('Warning: would violate PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)');
+    // Trying a stricter level first, as the Kubernetes docs suggest: the pods it would refuse are named.
+    const trial = run("label", "--dry-run=server", "--overwrite", "namespace", "open", "pod-security.kubernetes.io/enforce=baseline");
+    expect(trial.stdout).toBe("namespace/open labeled (server dry run)\n");
+    expect(trial.stderr).toBe('Warning: existing pods in namespace "open" violate the new PodSecurity enforce level "baseline:latest"\nWarning: root: privileged\n');
   });
 
   it("refuses to delete the system namespaces", () => {

@@ -114,6 +114,34 @@ describe("Pod Security Admission", () => {
   });
 });
 
+describe("Pod Security on namespace labels", () => {
+  const privileged = (name: string, namespace: string) => {
+    const p = pod(name, { namespace });
+    (p.spec.containers[0] as Record<string, unknown>).securityContext = { privileged: true };
+    return p;
+  };
+  const label = (namespace: string, labels: Record<string, string>, query = "") =>
+    c.patch(`/api/v1/namespaces/${namespace}${query}`, { metadata: { labels } });
+
+  it("warns, as upstream, which existing pods a new enforce level would refuse, grouped by reasons", async () => {
+    expect((await c.post("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "lab" } })).status).toBe(201);
+    for (const name of ["root-b", "root-a"]) expect((await c.post(paths.pods("lab"), privileged(name, "lab"))).status).toBe(201);
+    expect((await c.post(paths.pods("lab"), pod("plain", { namespace: "lab" }))).status).toBe(201);
+    const dryRun = await label("lab", { "pod-security.kubernetes.io/enforce": "baseline" }, "?dryRun=All");
+    expect(dryRun.status).toBe(200);
+    expect(dryRun.headers.get("warning")).toBe(
+      '299 - "existing pods in namespace \\"lab\\" violate the new PodSecurity enforce level \\"baseline:latest\\"", 299 - "root-a (and 1 other pod): privileged"',
+    );
+    const pinned = await label("lab", { "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "v1.30" });
+    expect(pinned.headers.get("warning")).toContain('violate the new PodSecurity enforce level \\"restricted:v1.30\\"');
+    expect(pinned.headers.get("warning")).toContain('"plain: allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile"');
+    // Setting the same level again warns about nothing; the pods themselves keep running.
+    expect((await label("lab", { team: "x" })).headers.get("warning")).toBeNull();
+    const refused = await c.post(paths.pods("lab"), privileged("new", "lab"));
+    expect(refused.body.message).toContain('violates PodSecurity "restricted:v1.30"');
+  });
+});
+
 describe("ServiceAccount admission", () => {
   it("names the default account and mounts its token, CA and namespace in every container", async () => {
     const created = (await c.post(paths.pods(), pod("web"))).body;
