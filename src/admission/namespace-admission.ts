@@ -10,7 +10,7 @@ import type { KindStrategy, KObject } from "../registry/types";
 import { admitPodLimits } from "./limit-ranger";
 import { admitServiceAccount } from "./service-account";
 import { existingPodsWarnings, namespaceLevels, podSecurityViolations, violationMessage } from "./pod-security";
-import { countedResource, quotaViolation, totalUsage, usageOf, type Usage } from "./resource-quota";
+import { countedResource, quotaViolation, totalUsage, usageIncrease, usageOf, type Usage } from "./resource-quota";
 
 export interface NamespaceObjects {
   list(group: string, resource: string, namespace: string): KObject[];
@@ -65,6 +65,19 @@ export function namespaceUsage(objects: Pick<NamespaceObjects, "list">, namespac
 }
 
 export function namespaceAdmission(objects: NamespaceObjects): Admission {
+  /** ResourceQuota: refuses (403) what would take a namespace's usage past a quota; a new pod must also name what the quotas limit. */
+  function admitQuota(obj: KObject, strategy: KindStrategy, namespace: string, requested: Usage, isCreate: boolean): void {
+    if (requested.size === 0) return;
+    const quotas = objects.list("", "resourcequotas", namespace);
+    if (quotas.length === 0) return;
+    const isPod = strategy.group === "" && strategy.resource === "pods";
+    const limited = quotas.filter((q) => Object.keys(q.spec?.hard ?? {}).some((name) => requested.has(name) || (isCreate && isPod && countedResource(name)?.resource === "pods")));
+    if (limited.length === 0) return;
+    const used = namespaceUsage(objects, namespace, limited.flatMap((q) => Object.keys(q.spec?.hard ?? {})));
+    const problems = limited.map((q) => quotaViolation(q, requested, used, isCreate && isPod ? obj : undefined)).filter((p): p is string => p !== null);
+    if (problems.length) throw errors.forbidden({ group: strategy.group, resource: strategy.resource }, obj.metadata.name ?? "", problems.join("; "));
+  }
+
   return {
     mutate(obj, strategy, namespace) {
       if (strategy.group !== "" || strategy.resource !== "pods") return;
@@ -73,20 +86,17 @@ export function namespaceAdmission(objects: NamespaceObjects): Admission {
       if (problems.length) throw errors.forbidden({ group: "", resource: "pods" }, obj.metadata.name ?? "", aggregate(problems));
     },
     validateUpdate(obj, old, strategy, warnings) {
-      if (strategy.group !== "" || strategy.resource !== "namespaces" || !warnings) return;
-      warnings.push(...existingPodsWarnings(obj, old, objects.list("", "pods", obj.metadata.name!)));
+      if (strategy.group === "" && strategy.resource === "namespaces") {
+        warnings?.push(...existingPodsWarnings(obj, old, objects.list("", "pods", obj.metadata.name!)));
+      } else if (strategy.namespaced) {
+        // An update is charged what it adds to the namespace's usage (a claim grown, a Service made a NodePort).
+        const { group, resource } = strategy;
+        admitQuota(obj, strategy, obj.metadata.namespace!, usageIncrease(usageOf(obj, group, resource), usageOf(old, group, resource)), false);
+      }
     },
     validate(obj, strategy, namespace, warnings) {
       admitPodSecurity(obj, strategy, objects.namespace(namespace), warnings);
-      const quotas = objects.list("", "resourcequotas", namespace);
-      if (quotas.length === 0) return;
-      const requested = usageOf(obj, strategy.group, strategy.resource);
-      const limited = quotas.filter((q) => Object.keys(q.spec?.hard ?? {}).some((name) => requested.has(name) || (strategy.resource === "pods" && countedResource(name)?.resource === "pods")));
-      if (limited.length === 0) return;
-      const used = namespaceUsage(objects, namespace, limited.flatMap((q) => Object.keys(q.spec?.hard ?? {})));
-      const pod = strategy.group === "" && strategy.resource === "pods" ? obj : undefined;
-      const problems = limited.map((q) => quotaViolation(q, requested, used, pod)).filter((p): p is string => p !== null);
-      if (problems.length) throw errors.forbidden({ group: strategy.group, resource: strategy.resource }, obj.metadata.name ?? "", problems.join("; "));
+      admitQuota(obj, strategy, namespace, usageOf(obj, strategy.group, strategy.resource), true);
     },
   };
 }

@@ -4,7 +4,7 @@
  * messages (`exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2`).
  */
 import type { KObject } from "../registry/types";
-import { addQuantities, compareQuantities, formatQuantity, quantityFromJSON, quantityFromValue, type Quantity } from "../registry/kinds/quantity";
+import { addQuantities, compareQuantities, formatQuantity, quantityFromJSON, quantityFromValue, sign, subtractQuantities, type Quantity } from "../registry/kinds/quantity";
 
 export type Usage = Map<string, Quantity>;
 
@@ -51,6 +51,16 @@ export function usageOf(obj: KObject, group: string, resource: string): Usage {
     add(usage, "requests.storage", quantityFromJSON(obj.spec.resources.requests.storage));
   }
   return usage;
+}
+
+/** What an update adds: the increases from `old` to `next` (decreases are free, as upstream). */
+export function usageIncrease(next: Usage, old: Usage): Usage {
+  const increase: Usage = new Map();
+  for (const [name, q] of next) {
+    const delta = old.has(name) ? subtractQuantities(q, old.get(name)!) : q;
+    if (sign(delta) > 0) increase.set(name, delta);
+  }
+  return increase;
 }
 
 /** The usage of many objects, summed. */

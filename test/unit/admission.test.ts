@@ -72,6 +72,19 @@ describe("ResourceQuota", () => {
   });
 });
 
+describe("ResourceQuota on updates", () => {
+  it("charges what an update adds: a Service turned into a NodePort, and not what stays the same", async () => {
+    await c.post("/api/v1/namespaces/default/resourcequotas", quota("ports", { "services.nodeports": "1" }));
+    const service = { apiVersion: "v1", kind: "Service", metadata: { name: "web" }, spec: { selector: { app: "web" }, ports: [{ name: "http", port: 80 }, { name: "https", port: 443 }] } };
+    expect((await c.post("/api/v1/namespaces/default/services", service)).status).toBe(201);
+    const nodePorts = await c.patch("/api/v1/namespaces/default/services/web", { spec: { type: "NodePort" } });
+    expect(nodePorts.status).toBe(403);
+    expect(nodePorts.body.message).toBe('services "web" is forbidden: exceeded quota: ports, requested: services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1');
+    // Changes that add nothing counted pass, even in a namespace at its limit.
+    expect((await c.patch("/api/v1/namespaces/default/services/web", { metadata: { labels: { tier: "front" } } })).status).toBe(200);
+  });
+});
+
 describe("Pod Security Admission", () => {
   const labelled = async (name: string, labels: Record<string, string>) => {
     expect((await c.post("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name, labels } })).status).toBe(201);
