@@ -19,12 +19,16 @@ export interface AttemptOptions {
 export const ATTEMPT_TIMEOUT_MS = 15_000;
 export const MAX_RESPONSE_BYTES = 4096;
 
-/** Reads at most `limit` bytes of a body, then cancels the rest. */
-async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string> {
-  if (!body) return "";
+/**
+ * Reads at most `limit` bytes of a body, then cancels the rest. A body that fails midway (the
+ * timeout fired) yields what had arrived, with `cut` set.
+ */
+async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number): Promise<{ text: string; cut: boolean }> {
+  if (!body) return { text: "", cut: false };
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  let cut = false;
   try {
     while (size < limit) {
       const { done, value } = await reader.read();
@@ -32,6 +36,8 @@ async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number
       chunks.push(value.subarray(0, limit - size));
       size += Math.min(value.byteLength, limit - size);
     }
+  } catch {
+    cut = true;
   } finally {
     await reader.cancel().catch(() => {});
   }
@@ -41,7 +47,7 @@ async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number
     all.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(all);
+  return { text: new TextDecoder().decode(all), cut };
 }
 
 /** The guard's verdicts by URL and mode: a URL's verdict never changes (the guard reads no DNS). */
@@ -56,9 +62,15 @@ function guarded(url: string, allowLoopbackHttp: boolean): GuardResult {
   return verdict;
 }
 
+/**
+ * One POST of `body` with `headers` to `url`. Never throws: a refused URL (no request made), a
+ * timeout or a network error is a result with `status: null` and an `error`; a 3xx is reported
+ * with its status and an error (schedule.ts's `outcomeOf` retries it). The status decides the
+ * outcome; a body still arriving when the timeout fires is cut there without changing it.
+ */
 export async function attempt(url: string, body: string, headers: Record<string, string>, options: AttemptOptions): Promise<AttemptResult> {
   const guard = guarded(url, options.allowLoopbackHttp ?? false);
-  if (!guard.ok) return { status: null, latencyMs: 0, error: `refused URL: ${guard.reason}` };
+  if (!guard.ok) return { status: null, latencyMs: 0, error: `refused URL: ${guard.reason}`, responseSnippet: "", retryAfter: null };
   const started = options.now();
   const timeoutMs = options.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
   const controller = new AbortController();
@@ -68,16 +80,27 @@ export async function attempt(url: string, body: string, headers: Record<string,
     const response = await options.fetch(guard.url.href, { method: "POST", headers, body, redirect: "manual", signal });
     const snippet = await readCapped(response.body, options.maxResponseBytes ?? MAX_RESPONSE_BYTES);
     const redirected = response.status >= 300 && response.status < 400;
+    const error = redirected
+      ? `redirect to ${response.headers.get("location") ?? "(no location)"} not followed`
+      : snippet.cut
+        ? `the answer's body did not finish within ${timeoutMs} ms`
+        : undefined;
     return {
       status: response.status,
       latencyMs: options.now() - started,
-      responseSnippet: snippet,
+      responseSnippet: snippet.text,
       retryAfter: response.headers.get("retry-after"),
-      ...(redirected ? { error: `redirect to ${response.headers.get("location") ?? "(no location)"} not followed` } : {}),
+      ...(error ? { error } : {}),
     };
   } catch (error) {
     const timedOut = signal.aborted;
-    return { status: null, latencyMs: options.now() - started, error: timedOut ? `no answer within ${timeoutMs} ms` : `request failed: ${(error as Error).message}` };
+    return {
+      status: null,
+      latencyMs: options.now() - started,
+      error: timedOut ? `no answer within ${timeoutMs} ms` : `request failed: ${(error as Error).message}`,
+      responseSnippet: "",
+      retryAfter: null,
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { attempt } from "../../src/webhooks/attempt";
+import { outcomeOf, retryAfterMs } from "../../src/webhooks/schedule";
 import { newSigningSecret, signedHeaders } from "../../src/webhooks/signing";
 import { hostile } from "../fixtures/webhooks/urls";
 
@@ -53,6 +54,51 @@ describe("a delivery attempt", () => {
     const result = await attempt("https://example.com/h", body, {}, options(answering(() => new Response(huge, { status: 200 })), { maxResponseBytes: 4096 }));
     expect(result.responseSnippet).toHaveLength(4096);
     expect(pulled).toBeLessThan(5);
+  });
+
+  it("reports a 410 Gone, which disables the endpoint, and a 500's Retry-After, which delays the retry", async () => {
+    const gone = await attempt("https://example.com/h", body, {}, options(answering(() => new Response("unsubscribed", { status: 410 }))));
+    expect(gone).toEqual({ status: 410, latencyMs: expect.any(Number), responseSnippet: "unsubscribed", retryAfter: null });
+    expect(outcomeOf(1, gone.status, null, 0.5)).toEqual({ kind: "disable" });
+    const busy = await attempt("https://example.com/h", body, {}, options(answering(() => new Response(null, { status: 503, headers: { "retry-after": "600" } }))));
+    expect(outcomeOf(1, busy.status, retryAfterMs(busy.retryAfter ?? null, Date.now()), 0.5)).toEqual({ kind: "retry", afterMs: 600_000 });
+  });
+
+  it("answers a refused URL and a network failure in the same shape as a response", async () => {
+    expect(await attempt("https://10.0.0.1/h", body, {}, options(answering(() => new Response(null))))).toEqual({
+      status: null,
+      latencyMs: 0,
+      error: "refused URL: the address 10.0.0.1 is private",
+      responseSnippet: "",
+      retryAfter: null,
+    });
+    const unreachable: typeof fetch = async () => {
+      throw new TypeError("connection refused");
+    };
+    expect(await attempt("https://example.com/h", body, {}, options(unreachable))).toEqual({
+      status: null,
+      latencyMs: expect.any(Number),
+      error: "request failed: connection refused",
+      responseSnippet: "",
+      retryAfter: null,
+    });
+  });
+
+  it("keeps the status of an answer whose body stalls past the timeout, with what had arrived", async () => {
+    const stalling: typeof fetch = async (_url, init) => {
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode("ok so far"));
+          init?.signal?.addEventListener("abort", () => controller.error(new Error("aborted")));
+        },
+      });
+      return new Response(stream, { status: 200 });
+    };
+    expect(await attempt("https://example.com/h", body, {}, options(stalling, { timeoutMs: 50 }))).toMatchObject({
+      status: 200,
+      responseSnippet: "ok so far",
+      error: "the answer's body did not finish within 50 ms",
+    });
   });
 
   it("POSTs a signed message to a real receiver on 127.0.0.1", async () => {
