@@ -8,6 +8,9 @@ import { loadSigningKey, type SigningKey } from "./auth/tokens/signing-key";
 import { issueUserToken, verifyToken } from "./auth/tokens/tokens";
 import { getOrNull } from "./controlplane/controllers/workloads";
 import { SandboxRecords } from "./management/records";
+import { ADMIN_OWNER } from "./management/http";
+import { quotasOf, RateLimiter } from "./management/quotas";
+import { Tenants } from "./management/tenants";
 import type { SandboxClockState } from "./controlplane/clock";
 import { randomIds, systemClock } from "./registry/clock";
 import type { UserInfo } from "./registry/types";
@@ -291,14 +294,18 @@ export class SandboxCluster extends DurableObject<Env> {
     let webhooks: WebhookService | null = null;
     let built: Sandbox | null = null;
     // The sandbox's objects, its webhook endpoints and its outbox position load together.
-    const [backend, endpoints, lastSeq] = await Promise.all([
+    const [backend, endpoints, lastSeq, tenant] = await Promise.all([
       createD1Backend(this.env.DB, record.id, {
         onStale: () => this.forget(),
         batchHook: { prepare: (batch) => webhooks?.prepare(batch) ?? null },
       }),
       this.endpointStore().forSandbox(record.id, record.owner),
       lastOutboxSeq(this.env.DB, record.id),
+      record.owner === ADMIN_OWNER ? null : new Tenants(this.env.DB, () => "").get(record.owner),
     ]);
+    // The tenant's Kubernetes API rate, as it was when the sandbox loaded (the admin's sandboxes have none).
+    const rate = tenant ? quotasOf(tenant.quotas).kubernetesRequestsPerSecond : null;
+    const limiter = new RateLimiter();
     const adminToken = await sandboxToken(this.env.TOKEN_SECRET, record.id, record.tokenGeneration);
     const manifests = await this.ctx.storage.list<StaticPodManifest>({ prefix: MANIFEST_PREFIX });
     const storage = this.ctx.storage;
@@ -316,6 +323,7 @@ export class SandboxCluster extends DurableObject<Env> {
       staticPods,
       signingKey,
       allowLoopbackHttp: allowsLoopbackHttp(this.env),
+      admitRequest: rate === null ? undefined : () => limiter.take(record.id, rate),
       authenticate: tokenAuthenticator({
         adminToken,
         generation: record.tokenGeneration,

@@ -41,6 +41,8 @@ export interface ApiServerOptions {
   signingKey(): Promise<SigningKey>;
   /** Most requests served at once, watches and streams aside (kube-apiserver's max-requests-inflight); default 200. */
   maxInFlight?: number;
+  /** The sandbox's request-rate limit: 0 admits the request, else the seconds to wait (429 + Retry-After). */
+  admitRequest?(): number;
 }
 
 /** Paths anyone may read, as kube-apiserver's system:public-info-viewer role allows. */
@@ -78,6 +80,11 @@ export class ApiServer {
     if (counted && this.inFlight >= (this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) {
       await request.body?.cancel().catch(() => {});
       return toResponse(errors.tooManyRequests("Too many requests, please try again later.", 1));
+    }
+    const retryAfter = this.options.admitRequest?.() ?? 0;
+    if (retryAfter > 0) {
+      await request.body?.cancel().catch(() => {});
+      return toResponse(errors.tooManyRequests("Too many requests, please try again later.", retryAfter));
     }
     if (counted) this.inFlight++;
     try {

@@ -1,15 +1,17 @@
 /**
- * Per-tenant quotas of the management plane: their defaults, a tenant's overrides, and the
- * request-rate limiter. The admin key has no quotas.
+ * Per-tenant quotas: their defaults, a tenant's overrides, and the request-rate limiter. The
+ * admin key (and the admin's sandboxes) have no quotas.
  */
 export interface TenantQuotas {
   /** Sandboxes alive at once. */
   sandboxes: number;
   /** Sustained management API requests per second; bursts up to twice as many. */
   requestsPerSecond: number;
+  /** Sustained Kubernetes API requests per second to each of the tenant's sandboxes; bursts up to twice as many. */
+  kubernetesRequestsPerSecond: number;
 }
 
-export const defaultQuotas: TenantQuotas = { sandboxes: 10, requestsPerSecond: 20 };
+export const defaultQuotas: TenantQuotas = { sandboxes: 10, requestsPerSecond: 20, kubernetesRequestsPerSecond: 1000 };
 
 const QUOTA_NAMES = Object.keys(defaultQuotas) as (keyof TenantQuotas)[];
 

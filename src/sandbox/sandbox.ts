@@ -53,6 +53,8 @@ export interface SandboxDeps {
   maxWatches?: number;
   /** Most requests served at once, watches aside (default 200). */
   maxInFlight?: number;
+  /** See ApiServerOptions.admitRequest (default: no rate limit). */
+  admitRequest?(): number;
   /** The sandbox clock as last persisted (after an advance); a fresh clock at the record's speed otherwise. */
   clockState?: SandboxClockState;
   /**
@@ -137,6 +139,7 @@ export class Sandbox {
       speed: () => this.clock.speed,
       signingKey: this.signingKey,
       maxInFlight: deps.maxInFlight,
+      admitRequest: deps.admitRequest,
     });
     this.clock = deps.clockState ? SandboxClock.fromState(deps.clock, deps.clockState) : SandboxClock.start(deps.clock, record.speed);
     this.staticPods = deps.staticPods ?? new StaticPodManifests();

@@ -157,10 +157,23 @@ describe("tenant quotas", () => {
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
   });
 
+  it("answers 429 as kube-apiserver does over the tenant's Kubernetes API rate of a sandbox", async () => {
+    const t = await newTenant();
+    await call(`/v1/tenants/${t.id}`, ADMIN_KEY, { method: "PATCH", body: JSON.stringify({ quotas: { kubernetesRequestsPerSecond: 2 } }) });
+    const sandbox = await newSandbox(t.key);
+    const responses: Response[] = [];
+    for (let i = 0; i < 8; i++) responses.push(await call(`/sandboxes/${sandbox.id}/api/v1/namespaces`, sandbox.token));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.slice(0, 4)).toEqual([200, 200, 200, 200]);
+    const throttled = responses.find((r) => r.status === 429)!;
+    expect(throttled.headers.get("retry-after")).toBe("1");
+    expect(await json(throttled)).toMatchObject({ kind: "Status", reason: "TooManyRequests", message: "Too many requests, please try again later.", code: 429 });
+  });
+
   it("refuses unknown quotas by name", async () => {
     const t = await newTenant();
     const res = await call(`/v1/tenants/${t.id}`, ADMIN_KEY, { method: "PATCH", body: JSON.stringify({ quotas: { gpus: 1 } }) });
     expect(res.status).toBe(422);
-    expect((await json(res)).error).toMatchObject({ field: "quotas", message: 'unknown quota "gpus": known quotas are sandboxes, requestsPerSecond' });
+    expect((await json(res)).error).toMatchObject({ field: "quotas", message: 'unknown quota "gpus": known quotas are sandboxes, requestsPerSecond, kubernetesRequestsPerSecond' });
   });
 });
