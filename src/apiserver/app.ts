@@ -62,8 +62,35 @@ const DEFAULT_MAX_IN_FLIGHT = 200;
 
 /** A watch (`?watch=1`, `/watch/` paths) or an exec/attach stream, which stays open by design. */
 function isLongRunning(request: Request, path: string): boolean {
-  const watch = new URL(request.url).searchParams.get("watch");
-  return watch === "1" || watch === "true" || path.includes("/watch/") || request.headers.get("upgrade") !== null;
+  const query = new URL(request.url).searchParams;
+  const watch = query.get("watch");
+  const follow = query.get("follow");
+  return watch === "1" || watch === "true" || path.includes("/watch/") || request.headers.get("upgrade") !== null || (path.endsWith("/log") && (follow === "true" || follow === "1"));
+}
+
+/** kube-apiserver's `--request-timeout`: the longest any request that is not long-running may take. */
+const REQUEST_TIMEOUT_MS = 60_000;
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A request's `?timeout=` (a Go duration such as `500ms` or `1m30s`), at most the server's limit; unreadable or absent: the limit. */
+function requestTimeoutMs(request: Request): number {
+  const raw = new URL(request.url).searchParams.get("timeout");
+  if (!raw || !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(raw)) return REQUEST_TIMEOUT_MS;
+  let ms = 0;
+  for (const [, amount, unit] of raw.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(amount) * DURATION_UNITS[unit!]!;
+  return ms > 0 ? Math.min(ms, REQUEST_TIMEOUT_MS) : REQUEST_TIMEOUT_MS;
+}
+
+/** `work`, or a 504 Timeout once `ms` have passed (the work itself goes on, as upstream's handlers do). */
+async function withDeadline(work: Promise<Response>, ms: number): Promise<Response> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(errors.timeout()), ms)));
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => {});
+  }
 }
 
 export class ApiServer {
@@ -89,7 +116,8 @@ export class ApiServer {
     if (counted) this.inFlight++;
     try {
       const user = await this.authenticate(request, path);
-      return await this.route(request, path, user);
+      const work = this.route(request, path, user);
+      return await (counted ? withDeadline(work, requestTimeoutMs(request)) : work);
     } catch (e) {
       await request.body?.cancel().catch(() => {});
       if (e instanceof StatusError) return toResponse(e);

@@ -163,6 +163,9 @@ export const errors = {
   tooManyRequests: (message: string, retryAfterSeconds: number) =>
     new StatusError(429, "TooManyRequests", message, { retryAfterSeconds }, { "retry-after": String(retryAfterSeconds) }),
 
+  /** A request that outlived its deadline (`--request-timeout`, or the request's `?timeout=`). */
+  timeout: () => new StatusError(504, "Timeout", "Timeout: request did not complete within requested timeout - context deadline exceeded", {}),
+
   internal: (message: string) => new StatusError(500, "InternalError", `Internal error occurred: ${message}`, {
     causes: [{ reason: "", message }],
   }),

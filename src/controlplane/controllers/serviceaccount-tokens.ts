@@ -62,7 +62,7 @@ export function serviceAccountTokenReconciler(deps: TokenControllerDeps): Reconc
         (current) => ({
           ...current,
           metadata: { ...current.metadata, annotations: { ...current.metadata.annotations, [SERVICE_ACCOUNT_UID_ANNOTATION]: account.metadata.uid! } },
-          data: { ...current.data, token: current.data?.token ?? base64(token), "ca.crt": base64(PLACEHOLDER_CA_CERTIFICATE), namespace: base64(namespace) },
+          data: { ...current.data, token: current.data?.token || base64(token), "ca.crt": base64(PLACEHOLDER_CA_CERTIFICATE), namespace: base64(namespace) },
         }),
         { user: deps.user },
       )

@@ -67,6 +67,8 @@ export interface ClusterOptions {
   empty?: boolean;
   /** Also write the kubeadm add-ons (mirror pods, CoreDNS, kube-proxy, flannel…); off by default. */
   addons?: boolean;
+  /** How admission webhooks are called (default: the global fetch). */
+  fetch?: typeof fetch;
 }
 
 /** A parsed response: status, headers and the body (JSON when it parses, text otherwise). */
@@ -137,6 +139,7 @@ export async function cluster(options: ClusterOptions = {}) {
     limits: options.limits,
     maxWatches: options.maxWatches,
     maxInFlight: options.maxInFlight,
+    fetch: options.fetch,
     authenticate: async (token) => (token === TOKEN ? user : null),
   });
   if (!options.empty) await sandbox.bootstrap();
