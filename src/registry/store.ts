@@ -69,6 +69,8 @@ export interface RegistryDeps {
   admission?: Admission;
   /** The user's admission webhooks (ValidatingWebhookConfiguration, MutatingWebhookConfiguration). */
   webhooks?: WebhookAdmission;
+  /** Admission by who writes (NodeRestriction): the reason a write is forbidden, or null. */
+  restrict?(attrs: AdmissionAttributes): string | null;
 }
 
 export interface WriteOptions {
@@ -217,6 +219,7 @@ export class ResourceStore {
     const ctx = this.context(options, now);
     const admission = this.strategy.namespaced ? this.deps.admission : undefined;
     admission?.mutate(obj, this.strategy, namespace);
+    this.checkRestrictions(this.attributes("CREATE", namespace, meta.name ?? "", obj, null, options));
     const webhooks = this.activeWebhooks();
     if (webhooks) replaceContents(obj, await webhooks.mutate(this.attributes("CREATE", namespace, meta.name!, obj, null, options), options.warnings));
     const prepErrors = this.strategy.prepareForCreate?.(obj, ctx) ?? [];
@@ -311,6 +314,7 @@ export class ResourceStore {
       const webhooks = this.activeWebhooks();
       if (webhooks) desired = this.checkBody((await webhooks.mutate(this.attributes("UPDATE", namespace, name, desired, current, options), options.warnings)) ?? desired);
       const next = this.prepareUpdate(desired, current, options);
+      this.checkRestrictions(this.attributes("UPDATE", namespace, name, next, current, options));
       this.deps.admission?.validateUpdate(next, current, this.strategy, options.warnings);
       options.trackManagedFields?.(current, next);
       if (webhooks) await webhooks.validate(this.attributes("UPDATE", namespace, name, next, current, options), options.warnings);
@@ -411,6 +415,7 @@ export class ResourceStore {
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
         );
       }
+      this.checkRestrictions(this.attributes("DELETE", namespace, name, null, current, options));
       const webhooks = this.activeWebhooks();
       if (webhooks) await webhooks.validate(this.attributes("DELETE", namespace, name, null, current, options));
       const finalizers = deletionFinalizers(current, options);
@@ -604,6 +609,11 @@ export class ResourceStore {
     if (stats.bytes + bytes > limits.maxTotalBytes) {
       throw errors.forbidden(this.gr, name, `sandbox storage quota exceeded: ${stats.bytes} bytes stored, the limit is ${limits.maxTotalBytes}`);
     }
+  }
+
+  private checkRestrictions(attrs: AdmissionAttributes): void {
+    const reason = this.deps.restrict?.(attrs);
+    if (reason) throw errors.forbidden(this.gr, attrs.name, reason);
   }
 
   /** The admission webhooks, when any configuration exists (writes otherwise never wait for them). */

@@ -7,6 +7,7 @@ import { loadSigningKey, type SigningKey } from "../auth/tokens/signing-key";
 import { authorizerFor } from "../auth/rbac-objects";
 import { namespaceAdmission } from "../admission/namespace-admission";
 import { admissionWebhooks } from "../admission/webhooks/dispatcher";
+import { admitNodeRestriction } from "../admission/node-restriction";
 import { ADMISSION_GROUP, MUTATING_RESOURCE, VALIDATING_RESOURCE } from "../registry/kinds/admissionregistration";
 import { ConfigurationCache } from "../admission/webhooks/configurations";
 import { getOrNull } from "../controlplane/controllers/workloads";
@@ -119,6 +120,11 @@ export class Sandbox {
         list: (group, resource, ns) => this.registry.find(group, resource)?.list(ns, { selection: selectEverything }).items ?? [],
         namespace: (name) => getOrNull(this.registry.resource("", "namespaces"), "", name),
       }),
+      restrict: (attrs) =>
+        admitNodeRestriction(attrs.user, attrs, {
+          pod: (namespace, name) => getOrNull(this.registry.resource("", "pods"), namespace, name),
+          node: (name) => getOrNull(this.registry.resource("", "nodes"), "", name),
+        }),
       webhooks: admissionWebhooks({
         configurations: (resource) => (webhookConfigurations ??= this.watchWebhookConfigurations())[resource].current,
         namespaceLabels: (name) => getOrNull(this.registry.resource("", "namespaces"), "", name)?.metadata.labels,
