@@ -1,4 +1,5 @@
 import type { Registry } from "../../src/registry/registry";
+import { systemUser } from "../../src/sandbox/sandbox";
 import { describe, expect, it } from "vitest";
 import {
   allocatePodIP,
@@ -302,7 +303,8 @@ describe("kubelet reconciler", () => {
     const user = { username: "system:node:" + node.metadata.name, groups: ["system:nodes"] };
     const reconcile = kubeletReconciler({ registry, user, clock, podsOn: podsOnFrom(registry) });
     const pods = registry.resource("", "pods");
-    await pods.create("default", { apiVersion: "v1", kind: "Pod", metadata: { name: "web" }, spec: { nodeName: node.metadata.name, containers: [{ name: "nginx", image: "nginx" }] } }, { user });
+    // The pod comes from the API (a node may create only mirror pods); the kubelet writes as its node.
+    await pods.create("default", { apiVersion: "v1", kind: "Pod", metadata: { name: "web" }, spec: { nodeName: node.metadata.name, containers: [{ name: "nginx", image: "nginx" }] } }, { user: systemUser });
     expect(needsKubelet(pods.get("default", "web"))).toBe(true);
 
     expect(await reconcile("default/web")).toEqual({ requeueAfterMs: 2000 });
@@ -341,7 +343,7 @@ describe("kubelet reconciler", () => {
     expect(registry.resource("", "events").list("default", { selection: selectEverything }).items.length).toBe(before);
 
     // A second pod on the node gets the next address.
-    await pods.create("default", { apiVersion: "v1", kind: "Pod", metadata: { name: "web2" }, spec: { nodeName: node.metadata.name, containers: [{ name: "nginx", image: "nginx" }] } }, { user });
+    await pods.create("default", { apiVersion: "v1", kind: "Pod", metadata: { name: "web2" }, spec: { nodeName: node.metadata.name, containers: [{ name: "nginx", image: "nginx" }] } }, { user: systemUser });
     await reconcile("default/web2");
     expect(pods.get("default", "web2").status.podIP).toBe(running.status.podIP.replace(/\.2$/, ".3"));
 
@@ -378,7 +380,7 @@ describe("kubelet reconciler, graceful pod deletion", () => {
     await pods.create(
       "default",
       { apiVersion: "v1", kind: "Pod", metadata: { name: "graceful" }, spec: { nodeName: node.metadata.name, containers: [{ name: "nginx", image: "nginx" }] } },
-      { user },
+      { user: systemUser },
     );
     await reconcile("default/graceful");
     sim += 3000;
