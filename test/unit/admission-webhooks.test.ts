@@ -173,8 +173,20 @@ describe("admission webhooks", () => {
     const service = await failure(harness([config("svc", [{ clientConfig: { service: { name: "policy", namespace: "default" } } }])], [], allow).webhooks.validate(attrs()));
     expect(service.message).toContain("service references are not supported in sandkube");
     const wrongUid = await failure(harness([config("uid", [{}])], [], () => ({ uid: "other", allowed: true })).webhooks.validate(attrs()));
-    expect(wrongUid.message).toBe('Internal error occurred: failed calling webhook "w0.uid.example.com": expected response.uid="uid-1", got "other"');
+    expect(wrongUid.message).toBe('Internal error occurred: failed calling webhook "w0.uid.example.com": received invalid webhook response: expected response.uid="uid-1", got "other"');
+    const patching = await failure(harness([config("patcher", [{}])], [], () => ({ allowed: true, patchType: "JSONPatch", patch: patchOf([]) })).webhooks.validate(attrs()));
+    expect(patching.message).toContain("received invalid webhook response: validating webhook may not return response.patch or response.patchType");
     await expect(harness([config("slow", [{ timeoutSeconds: 1, failurePolicy: "Ignore" }])], [], () => "hang").webhooks.validate(attrs())).resolves.toBeUndefined();
+  });
+
+  it("refuse (403) under Fail when a match condition cannot be evaluated, unless another one is false", async () => {
+    const broken = { name: "broken", expression: "object.metadata.missing.field == 'x'" };
+    const refused = await failure(harness([config("cel", [{ matchConditions: [broken] }])], [], allow).webhooks.validate(attrs()));
+    expect(refused.code).toBe(403);
+    expect(refused.message.startsWith(`pods "web" is forbidden: expression '${broken.expression}' resulted in error: `)).toBe(true);
+    const skipped = harness([config("cel", [{ matchConditions: [broken, { name: "never", expression: "false" }] }])], [], allow);
+    await skipped.webhooks.validate(attrs());
+    expect(skipped.calls).toHaveLength(0);
   });
 
   it("return the webhooks' warnings, and cost nothing when no configuration exists", async () => {

@@ -7,7 +7,7 @@
  * called fails the request (`failurePolicy: Fail`) or is skipped (`Ignore`). Webhooks are
  * reached by `clientConfig.url` only: no pod serves a `service` reference in a sandbox.
  */
-import { StatusError, type StatusReason } from "../../apiserver/status";
+import { errors, StatusError, type StatusReason } from "../../apiserver/status";
 import { tryApplyJsonPatch, type JsonPatchOperation } from "../../apiserver/patch/json-patch";
 import { MUTATING_RESOURCE, VALIDATING_RESOURCE } from "../../registry/kinds/admissionregistration";
 import type { KObject } from "../../registry/types";
@@ -88,7 +88,7 @@ function denial(name: string, status: ReviewResponse["status"]): StatusError {
 const callFailure = (name: string, error: unknown) => new StatusError(500, "InternalError", `Internal error occurred: failed calling webhook "${name}": ${(error as Error).message}`);
 
 export function admissionWebhooks(deps: AdmissionWebhookDeps): WebhookAdmission {
-  async function call(webhook: Webhook, attrs: AdmissionAttributes, object: KObject | null): Promise<ReviewResponse> {
+  async function call(webhook: Webhook, attrs: AdmissionAttributes, object: KObject | null, mutating: boolean): Promise<ReviewResponse> {
     const { clientConfig, timeoutSeconds = 10 } = webhook.spec;
     if (!clientConfig?.url) throw new CallError(`failed to call webhook: service references are not supported in sandkube (no pod serves ${clientConfig?.service?.namespace}/${clientConfig?.service?.name}): use clientConfig.url`);
     const guard = guardWebhookUrl(clientConfig.url, { allowLoopbackHttp: deps.allowLoopbackHttp });
@@ -119,10 +119,14 @@ export function admissionWebhooks(deps: AdmissionWebhookDeps): WebhookAdmission 
     } finally {
       clearTimeout(timer);
     }
-    if (body?.apiVersion !== "admission.k8s.io/v1" || body?.kind !== "AdmissionReview") throw new CallError(`received invalid webhook response: expected admission.k8s.io/v1 AdmissionReview, got ${body?.apiVersion}/${body?.kind}`);
+    const invalid = (why: string) => new CallError(`received invalid webhook response: ${why}`);
+    if (body?.apiVersion !== "admission.k8s.io/v1" || body?.kind !== "AdmissionReview") throw invalid(`expected admission.k8s.io/v1 AdmissionReview, got ${body?.apiVersion}/${body?.kind}`);
     const answer = body.response as ReviewResponse | undefined;
-    if (!answer) throw new CallError("webhook response was absent");
-    if ((answer as { uid?: string }).uid !== uid) throw new CallError(`expected response.uid="${uid}", got "${(answer as { uid?: string }).uid ?? ""}"`);
+    if (!answer) throw invalid("webhook response was absent");
+    if ((answer as { uid?: string }).uid !== uid) throw invalid(`expected response.uid="${uid}", got "${(answer as { uid?: string }).uid ?? ""}"`);
+    if (answer.patch && !answer.patchType) throw invalid("webhook returned response.patch but not response.patchType");
+    if (answer.patchType && answer.patchType !== "JSONPatch") throw invalid(`webhook returned invalid response.patchType of "${answer.patchType}"`);
+    if (!mutating && (answer.patch || answer.patchType)) throw invalid("validating webhook may not return response.patch or response.patchType");
     return answer;
   }
 
@@ -137,15 +141,16 @@ export function admissionWebhooks(deps: AdmissionWebhookDeps): WebhookAdmission 
         return conditionsMatch(webhook, attrs);
       } catch (e) {
         if (webhook.spec.failurePolicy === "Ignore") return false;
-        throw callFailure(webhook.spec.name, e);
+        // As upstream: a condition that cannot be evaluated refuses the request (403) under Fail.
+        throw errors.forbidden({ group: attrs.group, resource: attrs.resource }, attrs.name, (e as Error).message);
       }
     });
   }
 
   /** One call under the webhook's failure policy: the answer, or null when a failure is ignored. */
-  async function guarded(webhook: Webhook, attrs: AdmissionAttributes, object: KObject | null): Promise<ReviewResponse | null> {
+  async function guarded(webhook: Webhook, attrs: AdmissionAttributes, object: KObject | null, mutating: boolean): Promise<ReviewResponse | null> {
     try {
-      return await call(webhook, attrs, object);
+      return await call(webhook, attrs, object, mutating);
     } catch (e) {
       if (!(e instanceof CallError)) throw e;
       if (webhook.spec.failurePolicy === "Ignore") return null;
@@ -155,12 +160,11 @@ export function admissionWebhooks(deps: AdmissionWebhookDeps): WebhookAdmission 
 
   function applyPatch(webhook: Webhook, object: KObject | null, answer: ReviewResponse): KObject | null {
     if (!answer.patch || !object) return object;
-    if (answer.patchType !== "JSONPatch") throw callFailure(webhook.spec.name, new Error(`unsupported patch type "${answer.patchType}"`));
     let ops: JsonPatchOperation[];
     try {
       ops = JSON.parse(atob(answer.patch)) as JsonPatchOperation[];
-    } catch {
-      throw callFailure(webhook.spec.name, new Error("the patch is not base64-encoded JSON"));
+    } catch (e) {
+      throw callFailure(webhook.spec.name, new Error(`received undecodable patch in webhook response: ${(e as Error).message}`));
     }
     const patched = tryApplyJsonPatch(object, ops);
     if (!patched.ok) throw new StatusError(500, "InternalError", `Internal error occurred: JSON patch from webhook "${webhook.spec.name}" failed: ${patched.error}`);
@@ -177,7 +181,7 @@ export function admissionWebhooks(deps: AdmissionWebhookDeps): WebhookAdmission 
       let changes = 0;
       const ranAt = new Map<Webhook, number>();
       const run = async (webhook: Webhook) => {
-        const answer = await guarded(webhook, attrs, object);
+        const answer = await guarded(webhook, attrs, object, true);
         ranAt.set(webhook, changes);
         if (!answer) return;
         warnings?.push(...(answer.warnings ?? []));
@@ -198,7 +202,7 @@ export function admissionWebhooks(deps: AdmissionWebhookDeps): WebhookAdmission 
 
     async validate(attrs, warnings) {
       const webhooks = candidates(VALIDATING_RESOURCE, attrs);
-      const answers = await Promise.all(webhooks.map(async (webhook) => [webhook, await guarded(webhook, attrs, attrs.object)] as const));
+      const answers = await Promise.all(webhooks.map(async (webhook) => [webhook, await guarded(webhook, attrs, attrs.object, false)] as const));
       for (const [webhook, answer] of answers) {
         if (!answer) continue;
         warnings?.push(...(answer.warnings ?? []));

@@ -102,23 +102,26 @@ function toCel(value: unknown): unknown {
 }
 
 /**
- * Evaluates matchConditions: true when all are true, false when one is false (the webhook is
- * skipped); an error (a condition that fails to evaluate or is not a boolean) is thrown as the
- * text upstream reports, and the caller applies the failure policy.
+ * Evaluates matchConditions as upstream: false when any is false (the webhook is skipped, even
+ * if another failed to evaluate), true when all are true; otherwise the first evaluation error
+ * is thrown with upstream's wording, and the caller applies the failure policy.
  */
 export function conditionsMatch(webhook: Webhook, attrs: AdmissionAttributes): boolean {
   const conditions: { name: string; expression: string }[] = webhook.spec.matchConditions ?? [];
   if (conditions.length === 0) return true;
   const variables = { object: toCel(attrs.object), oldObject: toCel(attrs.oldObject), request: toCel(celRequest(attrs)) };
+  let failure: Error | null = null;
   for (const condition of conditions) {
     let result: unknown;
     try {
       result = compile(condition.expression)(variables);
     } catch (e) {
-      throw new Error(`failed to evaluate match condition "${condition.name}": ${String((e as Error).message ?? e).split("\n")[0]}`);
+      failure ??= new Error(`expression '${condition.expression}' resulted in error: ${String((e as Error).message ?? e).split("\n")[0]}`);
+      continue;
     }
-    if (typeof result !== "boolean") throw new Error(`match condition "${condition.name}" did not evaluate to a bool`);
-    if (!result) return false;
+    if (result === false) return false;
+    if (typeof result !== "boolean") failure ??= new Error(`expression '${condition.expression}' resulted in error: must evaluate to bool`);
   }
+  if (failure) throw failure;
   return true;
 }
