@@ -157,6 +157,7 @@ class D1Persistence implements Persistence {
   }
 }
 
-function bind(db: D1Database, statement: SqlStatement): D1PreparedStatement {
+/** A statement of ours (text + parameters) prepared for D1. */
+export function bind(db: D1Database, statement: SqlStatement): D1PreparedStatement {
   return db.prepare(statement.sql).bind(...statement.params);
 }

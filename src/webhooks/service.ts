@@ -5,6 +5,7 @@
  * `nextWakeAt` / `wake`.
  */
 import type { SqlStatement } from "../storage/d1-sql";
+import { bind } from "../storage/d1";
 import type { CommittedWrite } from "../storage/memory";
 import { attempt } from "./attempt";
 import { DeliveryLog, type DeliverySummary, type SqlExec } from "./delivery-log";
@@ -39,7 +40,6 @@ const KEEP_DELIVERED_MS = 24 * 3600_000;
 const KEEP_ANY_MS = 4 * 24 * 3600_000;
 const PRUNE_EVERY_MS = 60_000;
 
-const bind = (db: D1Database, s: SqlStatement) => db.prepare(s.sql).bind(...s.params);
 
 /** The highest seq the sandbox's outbox has used (0: none). */
 export async function lastOutboxSeq(db: D1Database, sandboxId: string): Promise<number> {
