@@ -136,6 +136,16 @@ describe("Pod Security on namespace labels", () => {
   const label = (namespace: string, labels: Record<string, string>, query = "") =>
     c.patch(`/api/v1/namespaces/${namespace}${query}`, { metadata: { labels } });
 
+  it("refuses labels that name no level or version, as Pod Security admission does", async () => {
+    const created = await c.post("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "typo", labels: { "pod-security.kubernetes.io/enforce": "strict" } } });
+    expect(created.status).toBe(422);
+    expect(created.body.message).toBe('Namespace "typo" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "strict": must be one of privileged, baseline, restricted');
+    expect((await c.post("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "fine" } })).status).toBe(201);
+    const version = await label("fine", { "pod-security.kubernetes.io/warn": "baseline", "pod-security.kubernetes.io/warn-version": "1.30" });
+    expect(version.status).toBe(422);
+    expect(version.body.message).toContain('metadata.labels[pod-security.kubernetes.io/warn-version]: Invalid value: "1.30": must be "latest" or "v1.x"');
+  });
+
   it("warns, as upstream, which existing pods a new enforce level would refuse, grouped by reasons", async () => {
     expect((await c.post("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "lab" } })).status).toBe(201);
     for (const name of ["root-b", "root-a"]) expect((await c.post(paths.pods("lab"), privileged(name, "lab"))).status).toBe(201);

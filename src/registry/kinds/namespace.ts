@@ -14,6 +14,28 @@ export const namespaceNameLabel = "kubernetes.io/metadata.name";
 
 const standardFinalizers = new Set(["kubernetes", "orphan", "foregroundDeletion"]);
 
+const POD_SECURITY_LEVELS = ["privileged", "baseline", "restricted"];
+
+/**
+ * Pod Security admission refuses a namespace whose `pod-security.kubernetes.io/<mode>` labels
+ * name no level, or whose `<mode>-version` labels are neither `latest` nor `v1.N`.
+ */
+function podSecurityLabelErrors(ns: KObject): FieldError[] {
+  const labels = (ns.metadata.labels ?? {}) as Record<string, string>;
+  const errs: FieldError[] = [];
+  for (const mode of ["enforce", "audit", "warn"]) {
+    const level = labels[`pod-security.kubernetes.io/${mode}`];
+    if (level !== undefined && !POD_SECURITY_LEVELS.includes(level)) {
+      errs.push(field.invalid(`metadata.labels[pod-security.kubernetes.io/${mode}]`, level, `must be one of ${POD_SECURITY_LEVELS.join(", ")}`));
+    }
+    const version = labels[`pod-security.kubernetes.io/${mode}-version`];
+    if (version !== undefined && version !== "latest" && !/^v1\.(0|[1-9]\d*)$/.test(version)) {
+      errs.push(field.invalid(`metadata.labels[pod-security.kubernetes.io/${mode}-version]`, version, 'must be "latest" or "v1.x"'));
+    }
+  }
+  return errs;
+}
+
 /** Defaulting and Canonicalize: the name label always equals the name. */
 function setNameLabel(ns: KObject): void {
   if (!ns.metadata.name) return;
@@ -73,7 +95,7 @@ export const namespaceStrategy: KindStrategy = {
   validate(ns) {
     const finalizers: unknown[] = Array.isArray(ns.spec?.finalizers) ? ns.spec.finalizers : [];
     // Upstream reports these on `spec.finalizers` without an index.
-    return finalizers.flatMap((f) => validateFinalizerName(String(f), "spec.finalizers"));
+    return [...finalizers.flatMap((f) => validateFinalizerName(String(f), "spec.finalizers")), ...podSecurityLabelErrors(ns)];
   },
 
   validateUpdate(ns, old) {
