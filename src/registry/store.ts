@@ -417,7 +417,11 @@ export class ResourceStore {
       }
       this.checkRestrictions(this.attributes("DELETE", namespace, name, null, current, options));
       const webhooks = this.activeWebhooks();
-      if (webhooks) await webhooks.validate(this.attributes("DELETE", namespace, name, null, current, options));
+      if (webhooks) {
+        // Mutating webhooks are asked too (they may refuse, not change: there is no object to change).
+        await webhooks.mutate(this.attributes("DELETE", namespace, name, null, current, options));
+        await webhooks.validate(this.attributes("DELETE", namespace, name, null, current, options));
+      }
       const finalizers = deletionFinalizers(current, options);
       const grace = this.gracePeriod(current, options.gracePeriodSeconds);
       try {

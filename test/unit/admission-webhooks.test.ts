@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { admissionWebhooks, type AdmissionAttributes } from "../../src/admission/webhooks/dispatcher";
 import { StatusError } from "../../src/apiserver/status";
+import { validateWebhookConfiguration } from "../../src/registry/kinds/admissionregistration";
 import type { KObject } from "../../src/registry/types";
 
 type Answer = (review: any, url: string) => Record<string, unknown> | Promise<Record<string, unknown>> | "hang";
@@ -189,10 +190,61 @@ describe("admission webhooks", () => {
     expect(skipped.calls).toHaveLength(0);
   });
 
+  it("let a mutating webhook refuse a delete, but not change the object being deleted", async () => {
+    const deleteRules = { rules: [{ operations: ["DELETE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], scope: "*" }] };
+    const deleting = attrs({ operation: "DELETE", object: null, oldObject: pod() });
+    const refusing = harness([], [config("keep", [deleteRules])], () => ({ allowed: false, status: { code: 403, message: "pods here are kept" } }));
+    expect((await failure(refusing.webhooks.mutate(deleting))).message).toBe('admission webhook "w0.keep.example.com" denied the request: pods here are kept');
+    const patching = harness([], [config("patch", [deleteRules])], () => ({ allowed: true, patchType: "JSONPatch", patch: patchOf([{ op: "add", path: "/x", value: 1 }]) }));
+    expect((await failure(patching.webhooks.mutate(deleting))).message).toBe('Internal error occurred: admission webhook "w0.patch.example.com" attempted to modify the object, which is not supported for this operation');
+  });
+
   it("return the webhooks' warnings, and cost nothing when no configuration exists", async () => {
     const warnings: string[] = [];
     await harness([config("warn", [{}])], [], () => ({ allowed: true, warnings: ["image tag latest is discouraged"] })).webhooks.validate(attrs(), warnings);
     expect(warnings).toEqual(["image tag latest is discouraged"]);
     expect(harness([], [], allow).webhooks.active()).toBe(false);
+  });
+});
+
+describe("webhook configurations", () => {
+  const problems = (webhook: Record<string, unknown>) =>
+    validateWebhookConfiguration(config("c", [webhook]), true).map((e) => `${e.field}: ${e.type}${e.detail ? `: ${e.detail}` : ""}`);
+
+  it("accept what upstream accepts", () => {
+    expect(problems({ matchConditions: [{ name: "not-system", expression: "!request.userInfo.username.startsWith('system:')" }] })).toEqual([]);
+  });
+
+  it("refuse wildcards mixed with other entries, and overlapping resources", () => {
+    const rules = [{ operations: ["*", "CREATE"], apiGroups: ["*", "apps"], apiVersions: ["v1", ""], resources: ["*/*", "pods"], scope: "*" }];
+    expect(problems({ rules })).toEqual([
+      "webhooks[0].rules[0].operations: FieldValueInvalid: if '*' is present, must not specify other operations",
+      "webhooks[0].rules[0].apiGroups: FieldValueInvalid: if '*' is present, must not specify other API groups",
+      "webhooks[0].rules[0].apiVersions[1]: FieldValueRequired: version must not be empty",
+      "webhooks[0].rules[0].resources: FieldValueInvalid: if '*/*' is present, must not specify other resources",
+    ]);
+    expect(problems({ rules: [{ operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods/*", "pods/status"], scope: "*" }] })).toEqual([
+      "webhooks[0].rules[0].resources[1]: FieldValueInvalid: if 'pods/*' is present, must not specify pods/status",
+    ]);
+  });
+
+  it("check side effects, review versions, selectors and match conditions as upstream", () => {
+    expect(problems({ sideEffects: undefined, admissionReviewVersions: ["v1", "v1"] })).toEqual([
+      "webhooks[0].sideEffects: FieldValueRequired: must specify one of None, NoneOnDryRun",
+      "webhooks[0].admissionReviewVersions[1]: FieldValueInvalid: duplicate version",
+    ]);
+    expect(problems({ namespaceSelector: { matchExpressions: [{ key: "env", operator: "In", values: [] }] } })).toEqual([
+      expect.stringMatching(/^webhooks\[0\]\.namespaceSelector\.matchExpressions\[0\]\.values: FieldValueRequired/),
+    ]);
+    const conditions = [
+      { name: "a", expression: "true" },
+      { name: "a", expression: "object.metadata.name ==" },
+      { name: "Not A Name!", expression: " " },
+    ];
+    const found = problems({ matchConditions: conditions });
+    expect(found[0]).toBe("webhooks[0].matchConditions[1].name: FieldValueDuplicate");
+    expect(found[1]).toMatch(/^webhooks\[0\]\.matchConditions\[1\]\.expression: FieldValueInvalid: compilation failed: /);
+    expect(found[2]).toMatch(/^webhooks\[0\]\.matchConditions\[2\]\.name: FieldValueInvalid: name part must consist of/);
+    expect(found.at(-1)).toBe("webhooks[0].matchConditions[2].expression: FieldValueRequired");
   });
 });

@@ -159,7 +159,8 @@ export function admissionWebhooks(deps: AdmissionWebhookDeps): WebhookAdmission 
   }
 
   function applyPatch(webhook: Webhook, object: KObject | null, answer: ReviewResponse): KObject | null {
-    if (!answer.patch || !object) return object;
+    if (!answer.patch) return object;
+    if (!object) throw new StatusError(500, "InternalError", `Internal error occurred: admission webhook "${webhook.spec.name}" attempted to modify the object, which is not supported for this operation`);
     let ops: JsonPatchOperation[];
     try {
       ops = JSON.parse(atob(answer.patch)) as JsonPatchOperation[];
