@@ -3,11 +3,12 @@
  * bootstrappolicy), as kubeadm leaves it: cluster-admin for system:masters, the user-facing
  * admin / edit / view roles (aggregated from the system:aggregate-to-* roles, as upstream),
  * discovery and self-review rights for every authenticated user, public health and version
- * info for everyone, and kubeadm's `kubeadm:cluster-admins` binding. The roles of the built-in
- * controllers are not written: those controllers run inside the sandbox, not through the API.
+ * info for everyone, kubeadm's `kubeadm:cluster-admins` binding, and the built-in controllers'
+ * `system:controller:*` roles (their controllers run inside the sandbox, not as those accounts).
  */
 import type { KObject } from "../registry/types";
 import { aggregateAll } from "./aggregation";
+import { controllerPolicy } from "./controller-policy";
 
 const API_VERSION = "rbac.authorization.k8s.io/v1";
 const BOOTSTRAP_META = {
@@ -84,9 +85,13 @@ const discoveryURLs = ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez
 const publicInfoURLs = ["/healthz", "/livez", "/readyz", "/version", "/version/"];
 const issuerDiscoveryURLs = ["/.well-known/openid-configuration", "/.well-known/openid-configuration/", "/openid/v1/jwks", "/openid/v1/jwks/"];
 
-/** The policy objects, the aggregated roles already holding what the aggregation controller would give them. */
+/**
+ * The policy objects, the aggregated roles already holding what the aggregation controller would
+ * give them, and the controllers' roles (src/auth/controller-policy.ts).
+ */
 export function bootstrapPolicy(): KObject[] {
-  return aggregateAll(policyObjects());
+  const meta = () => ({ labels: { ...BOOTSTRAP_META.labels }, annotations: { ...BOOTSTRAP_META.annotations } });
+  return [...aggregateAll(policyObjects()), ...controllerPolicy(meta)];
 }
 
 function policyObjects(): KObject[] {

@@ -131,6 +131,16 @@ describe("RBAC", () => {
     expect(review.body.status.allowed).toBe(true);
   });
 
+  it("lists the built-in controllers' roles, each bound to its kube-system account, as kubeadm shows them", async () => {
+    const role = (await c.get(`${RBAC}/clusterroles/system:controller:deployment-controller`)).body;
+    expect(role.metadata.labels).toEqual({ "kubernetes.io/bootstrapping": "rbac-defaults" });
+    expect(role.rules).toContainEqual({ verbs: ["get", "list", "update", "watch"], apiGroups: ["apps", "extensions"], resources: ["deployments"] });
+    const binding = (await c.get(`${RBAC}/clusterrolebindings/system:controller:deployment-controller`)).body;
+    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "deployment-controller", namespace: "kube-system" }]);
+    const names = (await c.get(`${RBAC}/clusterroles`)).body.items.map((r: { metadata: { name: string } }) => r.metadata.name);
+    expect(names.filter((n: string) => n.startsWith("system:controller:")).length).toBeGreaterThan(30);
+  });
+
   it("names a binding to a missing role as the reason of a denial", async () => {
     await bind("default", "dangling", { kind: "Role", name: "ghost" }, "jane");
     expect((await c.get(paths.pods(), as("jane"))).body.message).toBe(

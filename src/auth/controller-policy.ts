@@ -1,0 +1,230 @@
+/**
+ * The `system:controller:<name>` ClusterRoles kube-apiserver bootstraps for kube-controller-manager's
+ * controllers (plugin/pkg/auth/authorizer/rbac/bootstrappolicy/controller_policy.go), each bound to
+ * the ServiceAccount `kube-system/<name>`, as a kubeadm cluster lists them. A sandbox's own
+ * controllers run inside it, not as these accounts: the roles are there to read, describe and bind.
+ *
+ * Rule notation: space-separated lists; the core group is spelt `core`.
+ */
+import type { KObject } from "../registry/types";
+
+type PolicyRule = Record<string, string[]>;
+
+const words = (s: string) => s.split(" ").filter(Boolean);
+const READ = "get list watch";
+const EVENTS = "create patch update";
+
+function rule(verbs: string, groups: string, resources: string, names?: string): PolicyRule {
+  const r: PolicyRule = { verbs: words(verbs), apiGroups: words(groups).map((g) => (g === "core" ? "" : g)), resources: words(resources) };
+  if (names) r.resourceNames = words(names);
+  return r;
+}
+/** Every controller may record events, in both event APIs. */
+const eventsRule = rule(EVENTS, "core events.k8s.io", "events");
+
+const controllerRules: Record<string, PolicyRule[]> = {
+  "attachdetach-controller": [
+    rule("list watch", "core", "persistentvolumeclaims persistentvolumes"),
+    rule(READ, "core", "nodes"),
+    rule("patch update", "core", "nodes/status"),
+    rule("list watch", "core", "pods"),
+    eventsRule,
+    rule(`create delete ${READ}`, "storage.k8s.io", "volumeattachments"),
+    rule(READ, "storage.k8s.io", "csidrivers"),
+    rule(READ, "storage.k8s.io", "csinodes"),
+  ],
+  "certificate-controller": [
+    rule(`delete ${READ}`, "certificates.k8s.io", "certificatesigningrequests"),
+    rule("update", "certificates.k8s.io", "certificatesigningrequests/approval certificatesigningrequests/status"),
+    rule("approve", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client-kubelet"),
+    rule("sign", "certificates.k8s.io", "signers", "kubernetes.io/kube-apiserver-client kubernetes.io/kube-apiserver-client-kubelet kubernetes.io/kubelet-serving kubernetes.io/legacy-unknown"),
+    rule("create", "authorization.k8s.io", "subjectaccessreviews"),
+    eventsRule,
+  ],
+  "clusterrole-aggregation-controller": [rule("escalate get list patch update watch", "rbac.authorization.k8s.io", "clusterroles")],
+  "cronjob-controller": [
+    rule("get list update watch", "batch", "cronjobs"),
+    rule(`create delete ${READ} patch update`, "batch", "jobs"),
+    rule("update", "batch", "cronjobs/status"),
+    rule("update", "batch", "cronjobs/finalizers"),
+    rule("delete list watch", "core", "pods"),
+    eventsRule,
+  ],
+  "daemon-set-controller": [
+    rule(READ, "apps extensions", "daemonsets"),
+    rule("update", "apps extensions", "daemonsets/status"),
+    rule("update", "apps extensions", "daemonsets/finalizers"),
+    rule("list watch", "core", "nodes"),
+    rule("create delete list patch watch", "core", "pods"),
+    rule("create", "core", "pods/binding"),
+    rule(`create delete ${READ} patch update`, "apps", "controllerrevisions"),
+    eventsRule,
+  ],
+  "deployment-controller": [
+    rule("get list update watch", "apps extensions", "deployments"),
+    rule("update", "apps extensions", "deployments/status"),
+    rule("update", "apps extensions", "deployments/finalizers"),
+    rule(`create delete ${READ} patch update`, "apps extensions", "replicasets"),
+    rule("get list update watch", "core", "pods"),
+    eventsRule,
+  ],
+  "disruption-controller": [
+    rule(READ, "apps extensions", "deployments"),
+    rule(READ, "apps extensions", "replicasets"),
+    rule(READ, "core", "replicationcontrollers"),
+    rule(READ, "policy", "poddisruptionbudgets"),
+    rule(READ, "apps", "statefulsets"),
+    rule("update", "policy", "poddisruptionbudgets/status"),
+    rule("patch update", "core", "pods/status"),
+    rule("get", "*", "*/scale"),
+    eventsRule,
+  ],
+  "endpoint-controller": [
+    rule(READ, "core", "pods services"),
+    rule(`create delete ${READ} update`, "core", "endpoints"),
+    rule("create", "core", "endpoints/restricted"),
+    eventsRule,
+  ],
+  "endpointslice-controller": [
+    rule(READ, "core", "nodes pods services"),
+    rule("update", "core", "services/finalizers"),
+    rule(`create delete ${READ} update`, "discovery.k8s.io", "endpointslices"),
+    eventsRule,
+  ],
+  "endpointslicemirroring-controller": [
+    rule(READ, "core", "endpoints services"),
+    rule("update", "core", "services/finalizers"),
+    rule("update", "core", "endpoints/finalizers"),
+    rule(`create delete ${READ} update`, "discovery.k8s.io", "endpointslices"),
+    eventsRule,
+  ],
+  "ephemeral-volume-controller": [
+    rule(READ, "core", "pods"),
+    rule("update", "core", "pods/finalizers"),
+    rule(`create ${READ}`, "core", "persistentvolumeclaims"),
+    eventsRule,
+  ],
+  "expand-controller": [
+    rule("get list patch update watch", "core", "persistentvolumes"),
+    rule("patch update", "core", "persistentvolumeclaims/status"),
+    rule(READ, "core", "persistentvolumeclaims"),
+    eventsRule,
+  ],
+  "generic-garbage-collector": [rule(`delete ${READ} patch update`, "*", "*"), eventsRule],
+  "horizontal-pod-autoscaler": [
+    rule(READ, "autoscaling", "horizontalpodautoscalers"),
+    rule("update", "autoscaling", "horizontalpodautoscalers/status"),
+    rule("get update", "*", "*/scale"),
+    rule("list watch", "core", "pods"),
+    rule("list watch", "metrics.k8s.io", "pods"),
+    rule(READ, "custom.metrics.k8s.io", "*"),
+    rule(READ, "external.metrics.k8s.io", "*"),
+    eventsRule,
+  ],
+  "job-controller": [
+    rule("get list patch update watch", "batch", "jobs"),
+    rule("update", "batch", "jobs/status"),
+    rule("update", "batch", "jobs/finalizers"),
+    rule("create delete list patch watch", "core", "pods"),
+    eventsRule,
+  ],
+  "legacy-service-account-token-cleaner": [
+    rule("get", "core", "configmaps", "kube-apiserver-legacy-service-account-token-tracking"),
+    rule("delete patch", "core", "secrets"),
+  ],
+  "namespace-controller": [
+    rule(`delete ${READ}`, "core", "namespaces"),
+    rule("update", "core", "namespaces/finalize namespaces/status"),
+    rule(`delete deletecollection ${READ}`, "*", "*"),
+  ],
+  "node-controller": [
+    rule(`delete ${READ} patch update`, "core", "nodes"),
+    rule("patch update", "core", "nodes/status"),
+    rule("patch update", "core", "pods/status"),
+    rule(`delete ${READ}`, "core", "pods"),
+    eventsRule,
+  ],
+  "persistent-volume-binder": [
+    rule(`create delete ${READ} update`, "core", "persistentvolumes"),
+    rule("update", "core", "persistentvolumes/status"),
+    rule("get list update watch", "core", "persistentvolumeclaims"),
+    rule("update", "core", "persistentvolumeclaims/status"),
+    rule(`create delete ${READ}`, "core", "pods"),
+    rule(READ, "storage.k8s.io", "storageclasses"),
+    rule("list watch", "core", "nodes"),
+    eventsRule,
+    rule("watch", "core", "events"),
+  ],
+  "pod-garbage-collector": [rule("delete list watch", "core", "pods"), rule(READ, "core", "nodes"), rule("patch", "core", "pods/status")],
+  "pv-protection-controller": [rule("get list update watch", "core", "persistentvolumes"), eventsRule],
+  "pvc-protection-controller": [
+    rule("get list update watch", "core", "persistentvolumeclaims"),
+    rule("update", "core", "persistentvolumeclaims/status"),
+    rule(READ, "core", "pods"),
+    eventsRule,
+  ],
+  "replicaset-controller": [
+    rule("get list update watch", "apps extensions", "replicasets"),
+    rule("update", "apps extensions", "replicasets/status"),
+    rule("update", "apps extensions", "replicasets/finalizers"),
+    rule("create delete list patch watch", "core", "pods"),
+    eventsRule,
+  ],
+  "replication-controller": [
+    rule("get list update watch", "core", "replicationcontrollers"),
+    rule("update", "core", "replicationcontrollers/status"),
+    rule("update", "core", "replicationcontrollers/finalizers"),
+    rule("create delete list patch watch", "core", "pods"),
+    eventsRule,
+  ],
+  "resourcequota-controller": [rule("list watch", "*", "*"), rule("update", "core", "resourcequotas/status"), eventsRule],
+  "root-ca-cert-publisher": [rule("create update", "core", "configmaps"), eventsRule],
+  "route-controller": [rule("list watch", "core", "nodes"), rule("patch", "core", "nodes/status"), eventsRule],
+  "service-account-controller": [rule("create", "core", "serviceaccounts"), eventsRule],
+  "service-cidrs-controller": [
+    rule("get list patch update watch", "networking.k8s.io", "servicecidrs"),
+    rule("patch update", "networking.k8s.io", "servicecidrs/finalizers"),
+    rule("patch update", "networking.k8s.io", "servicecidrs/status"),
+    rule(READ, "networking.k8s.io", "ipaddresses"),
+    eventsRule,
+  ],
+  "service-controller": [rule(READ, "core", "services"), rule("patch update", "core", "services/status"), rule("list watch", "core", "nodes"), eventsRule],
+  "statefulset-controller": [
+    rule("list watch", "core", "pods"),
+    rule(READ, "apps", "statefulsets"),
+    rule("update", "apps", "statefulsets/status"),
+    rule("update", "apps", "statefulsets/finalizers"),
+    rule("create delete get patch update", "core", "pods"),
+    rule(`create delete ${READ} patch update`, "apps", "controllerrevisions"),
+    rule(`create ${READ}`, "core", "persistentvolumeclaims"),
+    rule("delete update", "core", "persistentvolumeclaims"),
+    rule("update", "core", "pods/finalizers"),
+    eventsRule,
+  ],
+  "ttl-after-finished-controller": [rule(`delete ${READ}`, "batch", "jobs"), eventsRule],
+  "ttl-controller": [rule("list patch update watch", "core", "nodes"), eventsRule],
+  "validatingadmissionpolicy-status-controller": [
+    rule(READ, "admissionregistration.k8s.io", "validatingadmissionpolicies"),
+    rule("get patch update", "admissionregistration.k8s.io", "validatingadmissionpolicies/status"),
+    eventsRule,
+  ],
+};
+
+const RBAC = "rbac.authorization.k8s.io";
+
+/** The controllers' ClusterRoles and their bindings, labelled and annotated as `bootstrap` wants them. */
+export function controllerPolicy(meta: () => { labels: Record<string, string>; annotations: Record<string, string> }): KObject[] {
+  return Object.entries(controllerRules).flatMap(([controller, rules]) => {
+    const name = `system:controller:${controller}`;
+    return [
+      { apiVersion: `${RBAC}/v1`, kind: "ClusterRole", metadata: { name, ...meta() }, rules },
+      {
+        apiVersion: `${RBAC}/v1`,
+        kind: "ClusterRoleBinding",
+        metadata: { name, ...meta() },
+        roleRef: { apiGroup: RBAC, kind: "ClusterRole", name },
+        subjects: [{ kind: "ServiceAccount", name: controller, namespace: "kube-system" }],
+      },
+    ];
+  });
+}
