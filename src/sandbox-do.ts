@@ -303,8 +303,9 @@ export class SandboxCluster extends DurableObject<Env> {
       lastOutboxSeq(this.env.DB, record.id),
       record.owner === ADMIN_OWNER ? null : new Tenants(this.env.DB, () => "").get(record.owner),
     ]);
-    // The tenant's Kubernetes API rate, as it was when the sandbox loaded (the admin's sandboxes have none).
-    const rate = tenant ? quotasOf(tenant.quotas).kubernetesRequestsPerSecond : null;
+    // The tenant's quotas as they were when the sandbox loaded (the admin's sandboxes have the defaults and no rate limit).
+    const quotas = tenant ? quotasOf(tenant.quotas) : null;
+    const rate = quotas?.kubernetesRequestsPerSecond ?? null;
     const limiter = new RateLimiter();
     const adminToken = await sandboxToken(this.env.TOKEN_SECRET, record.id, record.tokenGeneration);
     const manifests = await this.ctx.storage.list<StaticPodManifest>({ prefix: MANIFEST_PREFIX });
@@ -324,6 +325,7 @@ export class SandboxCluster extends DurableObject<Env> {
       signingKey,
       allowLoopbackHttp: allowsLoopbackHttp(this.env),
       admitRequest: rate === null ? undefined : () => limiter.take(record.id, rate),
+      ...(quotas ? { limits: { maxObjects: quotas.objectsPerSandbox, maxTotalBytes: quotas.bytesPerSandbox }, maxWatches: quotas.watchesPerSandbox } : {}),
       authenticate: tokenAuthenticator({
         adminToken,
         generation: record.tokenGeneration,

@@ -2,6 +2,9 @@
  * Per-tenant quotas: their defaults, a tenant's overrides, and the request-rate limiter. The
  * admin key (and the admin's sandboxes) have no quotas.
  */
+import { defaultLimits } from "../registry/store";
+import { DEFAULT_MAX_WATCHES } from "../sandbox/sandbox";
+
 export interface TenantQuotas {
   /** Sandboxes alive at once. */
   sandboxes: number;
@@ -9,9 +12,22 @@ export interface TenantQuotas {
   requestsPerSecond: number;
   /** Sustained Kubernetes API requests per second to each of the tenant's sandboxes; bursts up to twice as many. */
   kubernetesRequestsPerSecond: number;
+  /** Objects stored in each sandbox (creates beyond it: 403). */
+  objectsPerSandbox: number;
+  /** Encoded bytes stored in each sandbox (writes beyond it: 403). */
+  bytesPerSandbox: number;
+  /** Watches open at once in each sandbox (more: 429). */
+  watchesPerSandbox: number;
 }
 
-export const defaultQuotas: TenantQuotas = { sandboxes: 10, requestsPerSecond: 20, kubernetesRequestsPerSecond: 1000 };
+export const defaultQuotas: TenantQuotas = {
+  sandboxes: 10,
+  requestsPerSecond: 20,
+  kubernetesRequestsPerSecond: 1000,
+  objectsPerSandbox: defaultLimits.maxObjects,
+  bytesPerSandbox: defaultLimits.maxTotalBytes,
+  watchesPerSandbox: DEFAULT_MAX_WATCHES,
+};
 
 const QUOTA_NAMES = Object.keys(defaultQuotas) as (keyof TenantQuotas)[];
 
@@ -20,12 +36,17 @@ export function quotasOf(overrides: Partial<TenantQuotas> | null | undefined): T
   return { ...defaultQuotas, ...(overrides ?? {}) };
 }
 
+/** Smallest allowed values: a sandbox's own start-up objects (nodes, policy, add-ons) must fit. */
+const MINIMUMS: Partial<TenantQuotas> = { objectsPerSandbox: 1000, bytesPerSandbox: 4 * 1024 * 1024 };
+
 /** Validates a `{quotas: {...}}` body; returns the error message of the first bad entry. */
 export function quotaOverrideError(value: unknown): string | null {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "quotas must be an object";
   for (const [name, limit] of Object.entries(value)) {
     if (!QUOTA_NAMES.includes(name as keyof TenantQuotas)) return `unknown quota "${name}": known quotas are ${QUOTA_NAMES.join(", ")}`;
     if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0) return `quota "${name}" must be a non-negative integer`;
+    const minimum = MINIMUMS[name as keyof TenantQuotas];
+    if (minimum !== undefined && limit < minimum) return `quota "${name}" must be at least ${minimum}`;
   }
   return null;
 }

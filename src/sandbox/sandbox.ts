@@ -41,6 +41,9 @@ export interface SandboxRecord {
   tokenGeneration: number;
 }
 
+/** Watches open at once in a sandbox, unless its deps say otherwise. */
+export const DEFAULT_MAX_WATCHES = 256;
+
 export interface SandboxDeps {
   backend: RegistryDeps["backend"];
   clock: Clock;
@@ -227,7 +230,7 @@ export class Sandbox {
   }
 
   private openWatch(): () => void {
-    const max = this.deps.maxWatches ?? 256;
+    const max = this.deps.maxWatches ?? DEFAULT_MAX_WATCHES;
     if (this.openWatches >= max) {
       throw errors.tooManyRequests(`too many open watches in this sandbox (limit ${max}); retry later`, 5);
     }

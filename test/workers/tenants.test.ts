@@ -170,10 +170,25 @@ describe("tenant quotas", () => {
     expect(await json(throttled)).toMatchObject({ kind: "Status", reason: "TooManyRequests", message: "Too many requests, please try again later.", code: 429 });
   });
 
+  it("limits each sandbox's open watches and stored objects by the tenant's quotas", async () => {
+    const t = await newTenant();
+    const tooSmall = await call(`/v1/tenants/${t.id}`, ADMIN_KEY, { method: "PATCH", body: JSON.stringify({ quotas: { objectsPerSandbox: 10 } }) });
+    expect(tooSmall.status).toBe(422);
+    expect((await json(tooSmall)).error.message).toBe('quota "objectsPerSandbox" must be at least 1000');
+    await call(`/v1/tenants/${t.id}`, ADMIN_KEY, { method: "PATCH", body: JSON.stringify({ quotas: { watchesPerSandbox: 1 } }) });
+    const sandbox = await newSandbox(t.key);
+    const first = await call(`/sandboxes/${sandbox.id}/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=5`, sandbox.token);
+    expect(first.status).toBe(200);
+    const second = await call(`/sandboxes/${sandbox.id}/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=5`, sandbox.token);
+    expect(second.status).toBe(429);
+    expect((await json(second)).message).toBe("too many open watches in this sandbox (limit 1); retry later");
+    await first.body?.cancel();
+  });
+
   it("refuses unknown quotas by name", async () => {
     const t = await newTenant();
     const res = await call(`/v1/tenants/${t.id}`, ADMIN_KEY, { method: "PATCH", body: JSON.stringify({ quotas: { gpus: 1 } }) });
     expect(res.status).toBe(422);
-    expect((await json(res)).error).toMatchObject({ field: "quotas", message: 'unknown quota "gpus": known quotas are sandboxes, requestsPerSecond, kubernetesRequestsPerSecond' });
+    expect((await json(res)).error).toMatchObject({ field: "quotas", message: 'unknown quota "gpus": known quotas are sandboxes, requestsPerSecond, kubernetesRequestsPerSecond, objectsPerSandbox, bytesPerSandbox, watchesPerSandbox' });
   });
 });
