@@ -3,12 +3,12 @@
  * bootstrappolicy), as kubeadm leaves it: cluster-admin for system:masters, the user-facing
  * admin / edit / view roles (aggregated from the system:aggregate-to-* roles, as upstream),
  * discovery and self-review rights for every authenticated user, public health and version
- * info for everyone, kubeadm's `kubeadm:cluster-admins` binding, and the built-in controllers'
- * `system:controller:*` roles (their controllers run inside the sandbox, not as those accounts).
+ * info for everyone, kubeadm's `kubeadm:cluster-admins` binding, and the `system:` roles of the
+ * components and built-in controllers (src/auth/system-roles.ts).
  */
 import type { KObject } from "../registry/types";
 import { aggregateAll } from "./aggregation";
-import { controllerPolicy } from "./controller-policy";
+import { systemRoles } from "./system-roles";
 
 const API_VERSION = "rbac.authorization.k8s.io/v1";
 const BOOTSTRAP_META = {
@@ -87,11 +87,11 @@ const issuerDiscoveryURLs = ["/.well-known/openid-configuration", "/.well-known/
 
 /**
  * The policy objects, the aggregated roles already holding what the aggregation controller would
- * give them, and the controllers' roles (src/auth/controller-policy.ts).
+ * give them, and the components' and controllers' roles (src/auth/system-roles.ts).
  */
 export function bootstrapPolicy(): KObject[] {
   const meta = () => ({ labels: { ...BOOTSTRAP_META.labels }, annotations: { ...BOOTSTRAP_META.annotations } });
-  return [...aggregateAll(policyObjects()), ...controllerPolicy(meta)];
+  return [...aggregateAll(policyObjects()), ...systemRoles(meta)];
 }
 
 function policyObjects(): KObject[] {

@@ -131,7 +131,7 @@ describe("RBAC", () => {
     expect(review.body.status.allowed).toBe(true);
   });
 
-  it("lists the built-in controllers' roles, each bound to its kube-system account, as kubeadm shows them", async () => {
+  it("lists the components' and built-in controllers' roles and bindings, as kubeadm shows them", async () => {
     const role = (await c.get(`${RBAC}/clusterroles/system:controller:deployment-controller`)).body;
     expect(role.metadata.labels).toEqual({ "kubernetes.io/bootstrapping": "rbac-defaults" });
     expect(role.rules).toContainEqual({ verbs: ["get", "list", "update", "watch"], apiGroups: ["apps", "extensions"], resources: ["deployments"] });
@@ -139,6 +139,10 @@ describe("RBAC", () => {
     expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "deployment-controller", namespace: "kube-system" }]);
     const names = (await c.get(`${RBAC}/clusterroles`)).body.items.map((r: { metadata: { name: string } }) => r.metadata.name);
     expect(names.filter((n: string) => n.startsWith("system:controller:")).length).toBeGreaterThan(30);
+    expect(names).toEqual(expect.arrayContaining(["system:kube-scheduler", "system:kube-controller-manager", "system:node", "system:node-proxier", "system:auth-delegator"]));
+    const scheduler = (await c.get(`${RBAC}/clusterrolebindings/system:kube-scheduler`)).body;
+    expect(scheduler.subjects).toEqual([{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "system:kube-scheduler" }]);
+    expect((await c.get(`${RBAC}/clusterrolebindings/system:node`)).body.subjects).toBeUndefined();
   });
 
   it("names a binding to a missing role as the reason of a denial", async () => {

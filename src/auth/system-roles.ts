@@ -1,8 +1,10 @@
 /**
- * The `system:controller:<name>` ClusterRoles kube-apiserver bootstraps for kube-controller-manager's
- * controllers (plugin/pkg/auth/authorizer/rbac/bootstrappolicy/controller_policy.go), each bound to
- * the ServiceAccount `kube-system/<name>`, as a kubeadm cluster lists them. A sandbox's own
- * controllers run inside it, not as these accounts: the roles are there to read, describe and bind.
+ * The `system:` roles kube-apiserver bootstraps for the cluster's components
+ * (plugin/pkg/auth/authorizer/rbac/bootstrappolicy): the scheduler, controller manager, nodes,
+ * kube-proxy, DNS, monitoring, certificate approvers… and one `system:controller:<name>` role per
+ * kube-controller-manager controller, bound to the ServiceAccount `kube-system/<name>` — as a
+ * kubeadm cluster lists them. A sandbox's own components run inside it, not as these identities:
+ * the roles are there to read, describe and bind.
  *
  * Rule notation: space-separated lists; the core group is spelt `core`.
  */
@@ -19,8 +21,107 @@ function rule(verbs: string, groups: string, resources: string, names?: string):
   if (names) r.resourceNames = words(names);
   return r;
 }
+const urls = (verbs: string, paths: string): PolicyRule => ({ verbs: words(verbs), nonResourceURLs: words(paths) });
 /** Every controller may record events, in both event APIs. */
 const eventsRule = rule(EVENTS, "core events.k8s.io", "events");
+const leaderLease = (name: string) => [rule("create", "coordination.k8s.io", "leases"), rule("get update", "coordination.k8s.io", "leases", name)];
+const reviews = [rule("create", "authentication.k8s.io", "tokenreviews"), rule("create", "authorization.k8s.io", "subjectaccessreviews")];
+const approver = (signer: string) => [rule("approve", "certificates.k8s.io", "signers", `kubernetes.io/${signer}`)];
+
+/** The components' roles: name → rules. */
+const componentRoles: [string, PolicyRule[]][] = [
+  ["system:auth-delegator", reviews],
+  ["system:certificates.k8s.io:certificatesigningrequests:nodeclient", [rule("create", "certificates.k8s.io", "certificatesigningrequests/nodeclient")]],
+  ["system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", [rule("create", "certificates.k8s.io", "certificatesigningrequests/selfnodeclient")]],
+  ["system:certificates.k8s.io:kube-apiserver-client-approver", approver("kube-apiserver-client")],
+  ["system:certificates.k8s.io:kube-apiserver-client-kubelet-approver", approver("kube-apiserver-client-kubelet")],
+  ["system:certificates.k8s.io:kubelet-serving-approver", approver("kubelet-serving")],
+  ["system:certificates.k8s.io:legacy-unknown-approver", approver("legacy-unknown")],
+  ["system:heapster", [rule(READ, "core", "events namespaces nodes pods"), rule(READ, "extensions", "deployments")]],
+  ["system:kube-aggregator", [rule(READ, "core", "endpoints services")]],
+  ["system:kube-controller-manager", [
+    eventsRule,
+    ...leaderLease("kube-controller-manager"),
+    rule("create", "core", "secrets serviceaccounts"),
+    rule("delete", "core", "secrets"),
+    rule("get", "core", "configmaps namespaces secrets serviceaccounts"),
+    rule("update", "core", "secrets serviceaccounts"),
+    ...reviews,
+    rule("list watch", "*", "*"),
+    rule("create", "core", "serviceaccounts/token"),
+  ]],
+  ["system:kube-dns", [rule("list watch", "core", "endpoints services")]],
+  ["system:kube-scheduler", [
+    eventsRule,
+    ...leaderLease("kube-scheduler"),
+    rule(READ, "core", "nodes"),
+    rule(`delete ${READ}`, "core", "pods"),
+    rule("create", "core", "bindings pods/binding"),
+    rule("patch update", "core", "pods/status"),
+    rule(READ, "core", "replicationcontrollers services"),
+    rule(READ, "apps extensions", "replicasets"),
+    rule(READ, "apps", "statefulsets"),
+    rule(READ, "policy", "poddisruptionbudgets"),
+    rule(READ, "core", "persistentvolumeclaims persistentvolumes"),
+    ...reviews,
+    rule(READ, "storage.k8s.io", "csinodes"),
+    rule(READ, "core", "namespaces"),
+    rule(READ, "storage.k8s.io", "csidrivers"),
+    rule(READ, "storage.k8s.io", "csistoragecapacities"),
+  ]],
+  ["system:kubelet-api-admin", [rule(READ, "core", "nodes"), rule("proxy", "core", "nodes"), rule("*", "core", "nodes/log nodes/metrics nodes/proxy nodes/stats")]],
+  ["system:monitoring", [urls("get", "/healthz /healthz/* /livez /livez/* /metrics /metrics/slis /readyz /readyz/*")]],
+  ["system:node", [
+    rule("create", "authentication.k8s.io", "tokenreviews"),
+    rule("create", "authorization.k8s.io", "localsubjectaccessreviews subjectaccessreviews"),
+    rule(READ, "core", "services"),
+    rule(`create ${READ}`, "core", "nodes"),
+    rule("patch update", "core", "nodes/status"),
+    rule("patch update", "core", "nodes"),
+    rule(EVENTS, "core", "events"),
+    rule(READ, "core", "pods"),
+    rule("create delete", "core", "pods"),
+    rule("patch update", "core", "pods/status"),
+    rule("create", "core", "pods/eviction"),
+    rule(READ, "core", "configmaps secrets"),
+    rule("get", "core", "persistentvolumeclaims persistentvolumes"),
+    rule("get", "core", "endpoints"),
+    rule(`create ${READ}`, "certificates.k8s.io", "certificatesigningrequests"),
+    rule("create delete get patch update", "coordination.k8s.io", "leases"),
+    rule("get", "storage.k8s.io", "volumeattachments"),
+    rule("create", "core", "serviceaccounts/token"),
+    rule("get patch update", "core", "persistentvolumeclaims/status"),
+    rule(READ, "storage.k8s.io", "csidrivers"),
+    rule("create delete get patch update", "storage.k8s.io", "csinodes"),
+    rule(READ, "node.k8s.io", "runtimeclasses"),
+  ]],
+  ["system:node-bootstrapper", [rule(`create ${READ}`, "certificates.k8s.io", "certificatesigningrequests")]],
+  ["system:node-problem-detector", [rule("get", "core", "nodes"), rule("patch", "core", "nodes/status"), eventsRule]],
+  ["system:node-proxier", [rule("list watch", "core", "endpoints services"), rule(READ, "core", "nodes"), eventsRule, rule("list watch", "discovery.k8s.io", "endpointslices")]],
+  ["system:persistent-volume-provisioner", [
+    rule(`create delete ${READ}`, "core", "persistentvolumes"),
+    rule("get list update watch", "core", "persistentvolumeclaims"),
+    rule(READ, "storage.k8s.io", "storageclasses"),
+    rule("watch", "core", "events"),
+    eventsRule,
+  ]],
+  ["system:volume-scheduler", [
+    rule("get list patch update watch", "core", "persistentvolumes"),
+    rule(READ, "storage.k8s.io", "storageclasses"),
+    rule("get list patch update watch", "core", "persistentvolumeclaims"),
+  ]],
+];
+
+/** The components' bindings: name (= role) → subjects (`User:…`, `Group:…`, `SA:<ns>/<name>`); none for system:node (the Node authorizer's). */
+const componentBindings: [string, string[]][] = [
+  ["system:kube-controller-manager", ["User:system:kube-controller-manager"]],
+  ["system:kube-dns", ["SA:kube-system/kube-dns"]],
+  ["system:kube-scheduler", ["User:system:kube-scheduler"]],
+  ["system:monitoring", ["Group:system:monitoring"]],
+  ["system:node", []],
+  ["system:node-proxier", ["User:system:kube-proxy"]],
+  ["system:volume-scheduler", ["User:system:kube-scheduler"]],
+];
 
 const controllerRules: Record<string, PolicyRule[]> = {
   "attachdetach-controller": [
@@ -212,19 +313,33 @@ const controllerRules: Record<string, PolicyRule[]> = {
 
 const RBAC = "rbac.authorization.k8s.io";
 
-/** The controllers' ClusterRoles and their bindings, labelled and annotated as `bootstrap` wants them. */
-export function controllerPolicy(meta: () => { labels: Record<string, string>; annotations: Record<string, string> }): KObject[] {
-  return Object.entries(controllerRules).flatMap(([controller, rules]) => {
-    const name = `system:controller:${controller}`;
-    return [
-      { apiVersion: `${RBAC}/v1`, kind: "ClusterRole", metadata: { name, ...meta() }, rules },
-      {
-        apiVersion: `${RBAC}/v1`,
-        kind: "ClusterRoleBinding",
-        metadata: { name, ...meta() },
-        roleRef: { apiGroup: RBAC, kind: "ClusterRole", name },
-        subjects: [{ kind: "ServiceAccount", name: controller, namespace: "kube-system" }],
-      },
-    ];
-  });
+type Meta = () => { labels: Record<string, string>; annotations: Record<string, string> };
+
+/** `User:…`, `Group:…` and `SA:<namespace>/<name>` as RBAC subjects. */
+function subject(spec: string): Record<string, string> {
+  const [kind, ...rest] = spec.split(":");
+  const name = rest.join(":");
+  if (kind !== "SA") return { apiGroup: RBAC, kind: kind!, name };
+  const [namespace, account] = name.split("/");
+  return { kind: "ServiceAccount", name: account!, namespace: namespace! };
+}
+
+const clusterRole = (name: string, rules: PolicyRule[], meta: Meta): KObject => ({ apiVersion: `${RBAC}/v1`, kind: "ClusterRole", metadata: { name, ...meta() }, rules });
+
+function clusterRoleBinding(name: string, subjects: string[], meta: Meta): KObject {
+  const binding: KObject = { apiVersion: `${RBAC}/v1`, kind: "ClusterRoleBinding", metadata: { name, ...meta() }, roleRef: { apiGroup: RBAC, kind: "ClusterRole", name } };
+  if (subjects.length) binding.subjects = subjects.map(subject);
+  return binding;
+}
+
+/** The components' and controllers' ClusterRoles and bindings, labelled and annotated by `meta`. */
+export function systemRoles(meta: Meta): KObject[] {
+  return [
+    ...componentRoles.map(([name, rules]) => clusterRole(name, rules, meta)),
+    ...componentBindings.map(([name, subjects]) => clusterRoleBinding(name, subjects, meta)),
+    ...Object.entries(controllerRules).flatMap(([controller, rules]) => [
+      clusterRole(`system:controller:${controller}`, rules, meta),
+      clusterRoleBinding(`system:controller:${controller}`, [`SA:kube-system/${controller}`], meta),
+    ]),
+  ];
 }
