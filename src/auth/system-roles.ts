@@ -313,6 +313,30 @@ const controllerRules: Record<string, PolicyRule[]> = {
 
 const RBAC = "rbac.authorization.k8s.io";
 
+const leaderLocking = [rule("create get list update watch", "coordination.k8s.io", "leases"), rule("create get list update watch", "coordination.k8s.io", "leasecandidates")];
+
+/** kube-apiserver's Roles in kube-system and kube-public: [namespace, name, rules]. */
+const namespacedRoles: [string, string, PolicyRule[]][] = [
+  ["kube-public", "system:controller:bootstrap-signer", [rule(READ, "core", "configmaps"), rule("update", "core", "configmaps", "cluster-info"), eventsRule]],
+  ["kube-system", "extension-apiserver-authentication-reader", [rule(READ, "core", "configmaps", "extension-apiserver-authentication")]],
+  ["kube-system", "system::leader-locking-kube-controller-manager", leaderLocking],
+  ["kube-system", "system::leader-locking-kube-scheduler", leaderLocking],
+  ["kube-system", "system:controller:bootstrap-signer", [rule(READ, "core", "secrets")]],
+  ["kube-system", "system:controller:cloud-provider", [rule(`create ${READ}`, "core", "configmaps")]],
+  ["kube-system", "system:controller:token-cleaner", [rule(`delete ${READ}`, "core", "secrets"), eventsRule]],
+];
+
+/** Their RoleBindings: [namespace, name, role, subjects]. */
+const namespacedBindings: [string, string, string, string[]][] = [
+  ["kube-public", "system:controller:bootstrap-signer", "system:controller:bootstrap-signer", ["SA:kube-system/bootstrap-signer"]],
+  ["kube-system", "system::extension-apiserver-authentication-reader", "extension-apiserver-authentication-reader", ["User:system:kube-controller-manager", "User:system:kube-scheduler"]],
+  ["kube-system", "system::leader-locking-kube-controller-manager", "system::leader-locking-kube-controller-manager", ["User:system:kube-controller-manager", "SA:kube-system/kube-controller-manager", "SA:kube-system/leader-election-controller"]],
+  ["kube-system", "system::leader-locking-kube-scheduler", "system::leader-locking-kube-scheduler", ["User:system:kube-scheduler", "SA:kube-system/kube-scheduler"]],
+  ["kube-system", "system:controller:bootstrap-signer", "system:controller:bootstrap-signer", ["SA:kube-system/bootstrap-signer"]],
+  ["kube-system", "system:controller:cloud-provider", "system:controller:cloud-provider", ["SA:kube-system/cloud-provider"]],
+  ["kube-system", "system:controller:token-cleaner", "system:controller:token-cleaner", ["SA:kube-system/token-cleaner"]],
+];
+
 type Meta = () => { labels: Record<string, string>; annotations: Record<string, string> };
 
 /** `User:…`, `Group:…` and `SA:<namespace>/<name>` as RBAC subjects. */
@@ -332,7 +356,7 @@ function clusterRoleBinding(name: string, subjects: string[], meta: Meta): KObje
   return binding;
 }
 
-/** The components' and controllers' ClusterRoles and bindings, labelled and annotated by `meta`. */
+/** The components' and controllers' ClusterRoles and bindings, and the kube-system / kube-public Roles, labelled and annotated by `meta`. */
 export function systemRoles(meta: Meta): KObject[] {
   return [
     ...componentRoles.map(([name, rules]) => clusterRole(name, rules, meta)),
@@ -341,5 +365,13 @@ export function systemRoles(meta: Meta): KObject[] {
       clusterRole(`system:controller:${controller}`, rules, meta),
       clusterRoleBinding(`system:controller:${controller}`, [`SA:kube-system/${controller}`], meta),
     ]),
+    ...namespacedRoles.map(([namespace, name, rules]): KObject => ({ apiVersion: `${RBAC}/v1`, kind: "Role", metadata: { name, namespace, ...meta() }, rules })),
+    ...namespacedBindings.map(([namespace, name, role, subjects]): KObject => ({
+      apiVersion: `${RBAC}/v1`,
+      kind: "RoleBinding",
+      metadata: { name, namespace, ...meta() },
+      roleRef: { apiGroup: RBAC, kind: "Role", name: role },
+      subjects: subjects.map(subject),
+    })),
   ];
 }

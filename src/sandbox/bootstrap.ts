@@ -136,14 +136,15 @@ export function withConditionTimes(node: KObject, time: string): KObject {
   return node;
 }
 
+/** The resource that stores each kind of the RBAC policy. */
+const RBAC_RESOURCES: Record<string, string> = { ClusterRole: "clusterroles", ClusterRoleBinding: "clusterrolebindings", Role: "roles", RoleBinding: "rolebindings" };
+
 export function bootstrapObjects(spec: SandboxSpec, sandboxId: string, nowMs: number): BootstrapObjects {
   const namespaces: KObject[] = systemNamespaces.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
   // kube-apiserver's own startup writes the system PriorityClasses: every sandbox has them.
   const objects: ResourceObject[] = SYSTEM_PRIORITY_CLASSES.map((pc) => ({ group: "scheduling.k8s.io", resource: "priorityclasses", object: structuredClone(pc) }));
   // …and its default RBAC policy.
-  for (const object of bootstrapPolicy()) {
-    objects.push({ group: "rbac.authorization.k8s.io", resource: object.kind === "ClusterRole" ? "clusterroles" : "clusterrolebindings", object });
-  }
+  for (const object of bootstrapPolicy()) objects.push({ group: "rbac.authorization.k8s.io", resource: RBAC_RESOURCES[object.kind]!, object });
   const core = (resource: string, object: KObject) => objects.push({ group: "", resource, object });
   const nodes = nodeIdentities(spec);
   const controlPlane = nodes.find((n) => n.pool.roles.includes("control-plane")) ?? nodes[0];

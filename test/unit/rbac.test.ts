@@ -143,6 +143,13 @@ describe("RBAC", () => {
     const scheduler = (await c.get(`${RBAC}/clusterrolebindings/system:kube-scheduler`)).body;
     expect(scheduler.subjects).toEqual([{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "system:kube-scheduler" }]);
     expect((await c.get(`${RBAC}/clusterrolebindings/system:node`)).body.subjects).toBeUndefined();
+    const kubeSystem = (await c.get(`${RBAC}/namespaces/kube-system/roles`)).body.items.map((r: { metadata: { name: string } }) => r.metadata.name);
+    expect(kubeSystem).toEqual(expect.arrayContaining(["extension-apiserver-authentication-reader", "system::leader-locking-kube-scheduler", "system:controller:token-cleaner"]));
+    const lease = (await c.get(`${RBAC}/namespaces/kube-system/rolebindings/system::leader-locking-kube-scheduler`)).body;
+    expect(lease.subjects).toEqual([
+      { apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "system:kube-scheduler" },
+      { kind: "ServiceAccount", name: "kube-scheduler", namespace: "kube-system" },
+    ]);
   });
 
   it("names a binding to a missing role as the reason of a denial", async () => {
