@@ -3,12 +3,12 @@
  * bootstrappolicy), as kubeadm leaves it: cluster-admin for system:masters, the user-facing
  * admin / edit / view roles (aggregated from the system:aggregate-to-* roles, as upstream),
  * discovery and self-review rights for every authenticated user, public health and version
- * info for everyone, kubeadm's `kubeadm:cluster-admins` binding, and the `system:` roles of the
- * components and built-in controllers (src/auth/system-roles.ts).
+ * info for everyone, the `system:` roles of the components and built-in controllers, and what
+ * `kubeadm init` adds (src/auth/system-roles.ts).
  */
 import type { KObject } from "../registry/types";
 import { aggregateAll } from "./aggregation";
-import { systemRoles } from "./system-roles";
+import { kubeadmObjects, systemRoles } from "./system-roles";
 
 const API_VERSION = "rbac.authorization.k8s.io/v1";
 const BOOTSTRAP_META = {
@@ -91,7 +91,7 @@ const issuerDiscoveryURLs = ["/.well-known/openid-configuration", "/.well-known/
  */
 export function bootstrapPolicy(): KObject[] {
   const meta = () => ({ labels: { ...BOOTSTRAP_META.labels }, annotations: { ...BOOTSTRAP_META.annotations } });
-  return [...aggregateAll(policyObjects()), ...systemRoles(meta)];
+  return [...aggregateAll(policyObjects()), ...systemRoles(meta), ...kubeadmObjects()];
 }
 
 function policyObjects(): KObject[] {
@@ -115,6 +115,5 @@ function policyObjects(): KObject[] {
     clusterRoleBinding("system:basic-user", "system:basic-user", ["system:authenticated"]),
     clusterRoleBinding("system:public-info-viewer", "system:public-info-viewer", ["system:authenticated", "system:unauthenticated"]),
     clusterRoleBinding("system:service-account-issuer-discovery", "system:service-account-issuer-discovery", ["system:serviceaccounts"]),
-    { ...clusterRoleBinding("kubeadm:cluster-admins", "cluster-admin", ["kubeadm:cluster-admins"]), metadata: { name: "kubeadm:cluster-admins" } },
   ];
 }

@@ -337,7 +337,7 @@ const namespacedBindings: [string, string, string, string[]][] = [
   ["kube-system", "system:controller:token-cleaner", "system:controller:token-cleaner", ["SA:kube-system/token-cleaner"]],
 ];
 
-type Meta = () => { labels: Record<string, string>; annotations: Record<string, string> };
+type Meta = () => { labels?: Record<string, string>; annotations?: Record<string, string> };
 
 /** `User:…`, `Group:…` and `SA:<namespace>/<name>` as RBAC subjects. */
 function subject(spec: string): Record<string, string> {
@@ -373,5 +373,36 @@ export function systemRoles(meta: Meta): KObject[] {
       roleRef: { apiGroup: RBAC, kind: "Role", name: role },
       subjects: subjects.map(subject),
     })),
+  ];
+}
+
+/** The group of kubeadm's default bootstrap token (nodes joining the cluster). */
+const NODE_TOKEN_GROUP = "Group:system:bootstrappers:kubeadm:default-node-token";
+const none = () => ({});
+
+/** What `kubeadm init` writes besides kube-apiserver's policy (unlabelled, as kubeadm leaves them). */
+export function kubeadmObjects(): KObject[] {
+  const role = (namespace: string, name: string, rules: PolicyRule[]): KObject => ({ apiVersion: `${RBAC}/v1`, kind: "Role", metadata: { name, namespace }, rules });
+  const roleBinding = (namespace: string, name: string, subjects: string[]): KObject => ({
+    apiVersion: `${RBAC}/v1`,
+    kind: "RoleBinding",
+    metadata: { name, namespace },
+    roleRef: { apiGroup: RBAC, kind: "Role", name },
+    subjects: subjects.map(subject),
+  });
+  const bindClusterRole = (name: string, roleName: string, subjects: string[]): KObject => ({ ...clusterRoleBinding(roleName, subjects, none), metadata: { name } });
+  return [
+    bindClusterRole("kubeadm:cluster-admins", "cluster-admin", ["Group:kubeadm:cluster-admins"]),
+    clusterRole("kubeadm:get-nodes", [rule("get", "core", "nodes")], none),
+    bindClusterRole("kubeadm:get-nodes", "kubeadm:get-nodes", [NODE_TOKEN_GROUP]),
+    bindClusterRole("kubeadm:kubelet-bootstrap", "system:node-bootstrapper", [NODE_TOKEN_GROUP]),
+    bindClusterRole("kubeadm:node-autoapprove-bootstrap", "system:certificates.k8s.io:certificatesigningrequests:nodeclient", [NODE_TOKEN_GROUP]),
+    bindClusterRole("kubeadm:node-autoapprove-certificate-rotation", "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", ["Group:system:nodes"]),
+    role("kube-system", "kubeadm:kubelet-config", [rule("get", "core", "configmaps", "kubelet-config")]),
+    roleBinding("kube-system", "kubeadm:kubelet-config", ["Group:system:nodes", NODE_TOKEN_GROUP]),
+    role("kube-system", "kubeadm:nodes-kubeadm-config", [rule("get", "core", "configmaps", "kubeadm-config")]),
+    roleBinding("kube-system", "kubeadm:nodes-kubeadm-config", ["Group:system:nodes", NODE_TOKEN_GROUP]),
+    role("kube-public", "kubeadm:bootstrap-signer-clusterinfo", [rule("get", "core", "configmaps", "cluster-info")]),
+    roleBinding("kube-public", "kubeadm:bootstrap-signer-clusterinfo", ["User:system:anonymous"]),
   ];
 }

@@ -150,6 +150,15 @@ describe("RBAC", () => {
       { apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "system:kube-scheduler" },
       { kind: "ServiceAccount", name: "kube-scheduler", namespace: "kube-system" },
     ]);
+    // What kubeadm init adds, unlabelled.
+    const getNodes = (await c.get(`${RBAC}/clusterrolebindings/kubeadm:get-nodes`)).body;
+    expect(getNodes.metadata.labels).toBeUndefined();
+    expect(getNodes.roleRef.name).toBe("kubeadm:get-nodes");
+    expect(getNodes.subjects).toEqual([{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "system:bootstrappers:kubeadm:default-node-token" }]);
+    expect((await c.get(`${RBAC}/clusterrolebindings/kubeadm:cluster-admins`)).body.roleRef.name).toBe("cluster-admin");
+    expect((await c.get(`${RBAC}/namespaces/kube-public/rolebindings/kubeadm:bootstrap-signer-clusterinfo`)).body.subjects).toEqual([
+      { apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "system:anonymous" },
+    ]);
   });
 
   it("names a binding to a missing role as the reason of a denial", async () => {
