@@ -38,6 +38,9 @@ const EXPIRING_NOTICE_MS = 5 * 60_000;
 /** How often (ms) a request reads the stored alarm back to check nothing dropped it. */
 const ALARM_CHECK_MS = 10_000;
 
+/** How lifecycle messages name their sandbox. */
+const lifecycleSubject = (record: SandboxRecord) => ({ id: record.id, name: record.name, owner: record.owner });
+
 /**
  * One sandbox. The class only wires: the Kubernetes API to `Sandbox`, lifecycle calls from the
  * management plane, and the expiry alarm.
@@ -64,7 +67,7 @@ export class SandboxCluster extends DurableObject<Env> {
     });
     this.sandbox = opening.catch(() => null);
     const sandbox = await opening;
-    await this.webhooks?.lifecycle("sandbox.created", { sandbox: { id: record.id, name: record.name, owner: record.owner } });
+    await this.webhooks?.lifecycle("sandbox.created", { sandbox: lifecycleSubject(record) });
     await this.armAlarm(record.expiresAt, this.nextWakeAt(sandbox));
   }
 
@@ -163,17 +166,22 @@ export class SandboxCluster extends DurableObject<Env> {
 
   /** `…/webhooks/{id}:test`; null for an unknown sandbox or endpoint. */
   async webhookPing(endpointId: string): Promise<{ id: string } | null> {
-    return (await this.current()) && this.webhooks ? this.webhooks.ping(endpointId) : null;
+    return (await this.loadedWebhooks())?.ping(endpointId) ?? null;
   }
 
   /** `…/webhooks/{id}/deliveries`; null for an unknown sandbox or endpoint. */
   async webhookDeliveries(endpointId: string, limit: number): Promise<DeliverySummary[] | null> {
-    return (await this.current()) && this.webhooks ? this.webhooks.deliveries(endpointId, limit) : null;
+    return (await this.loadedWebhooks())?.deliveries(endpointId, limit) ?? null;
   }
 
   /** `…/deliveries/{id}:redeliver`; null for an unknown sandbox, endpoint or message. */
   async webhookRedeliver(endpointId: string, messageId: string): Promise<DeliveryRecord | null> {
-    return (await this.current()) && this.webhooks ? this.webhooks.redeliver(endpointId, messageId) : null;
+    return (await this.loadedWebhooks())?.redeliver(endpointId, messageId) ?? null;
+  }
+
+  /** The webhooks of the sandbox this object holds (loading it), or null for an unknown sandbox. */
+  private async loadedWebhooks(): Promise<WebhookService | null> {
+    return (await this.current()) ? this.webhooks : null;
   }
 
   /** The sandbox this object holds, counted as in use (a management drill is use). */
@@ -188,7 +196,7 @@ export class SandboxCluster extends DurableObject<Env> {
   async destroy(): Promise<void> {
     const id = await this.ctx.storage.get<string>(SANDBOX_ID_KEY);
     const sandbox = id ? await this.open(id).catch(() => null) : null;
-    if (sandbox) await this.webhooks?.deliverFinal("sandbox.deleted", { sandbox: { id: sandbox.record.id, name: sandbox.record.name, owner: sandbox.record.owner } });
+    if (sandbox) await this.webhooks?.deliverFinal("sandbox.deleted", { sandbox: lifecycleSubject(sandbox.record) });
     this.forget();
     this.sandbox = Promise.resolve(null);
     if (id) await deleteSandboxRows(this.env.DB, id);
@@ -384,11 +392,11 @@ export class SandboxCluster extends DurableObject<Env> {
 
   /** Sends `sandbox.expiring` once per expiry, {@link EXPIRING_NOTICE_MS} before it. */
   private async noticeExpiry(sandbox: Sandbox): Promise<void> {
-    const { expiresAt, id, name, owner } = sandbox.record;
+    const { expiresAt } = sandbox.record;
     if (expiresAt === null || this.expiringNoticeFor === expiresAt || Date.now() < expiresAt - EXPIRING_NOTICE_MS) return;
     this.expiringNoticeFor = expiresAt;
     await this.ctx.storage.put(EXPIRING_NOTICE_KEY, expiresAt);
-    await this.webhooks?.lifecycle("sandbox.expiring", { sandbox: { id, name, owner, expiresAt: new Date(expiresAt).toISOString() } });
+    await this.webhooks?.lifecycle("sandbox.expiring", { sandbox: { ...lifecycleSubject(sandbox.record), expiresAt: new Date(expiresAt).toISOString() } });
   }
 
   private wakeAt(sandbox: Sandbox): void {

@@ -62,12 +62,7 @@ export class WebhookService {
     this.log = new DeliveryLog(deps.sql);
     this.outbox = new Outbox(deps.sandboxId, lastSeq, (write) => this.route(write), deps.now);
     this.dispatcher = new Dispatcher({
-      send: (endpoint, message) =>
-        attempt(endpoint.url, message.body, signedHeaders(endpoint.secrets, message.id, deps.now(), message.body), {
-          fetch: deps.fetch,
-          now: () => performance.now(),
-          allowLoopbackHttp: deps.allowLoopbackHttp,
-        }),
+      send: (endpoint, message) => this.send(endpoint.url, endpoint.secrets, message.id, message.body),
       load: async (endpointId, afterSeq, limit) => {
         const { results } = await bind(deps.db, pendingStatement(deps.sandboxId, endpointId, afterSeq, limit)).all<{ seq: number; body: string }>();
         return results.map((row) => this.message(row.seq, row.body));
@@ -143,8 +138,7 @@ export class WebhookService {
       routed.endpoints.map((endpointId) => {
         const endpoint = this.endpoints.get(endpointId);
         if (!endpoint || endpoint.disabledAt !== null) return undefined;
-        const headers = signedHeaders(signingSecrets(endpoint, this.deps.now()), id, this.deps.now(), routed.body);
-        return attempt(endpoint.url, routed.body, headers, { fetch: this.deps.fetch, now: () => performance.now(), allowLoopbackHttp: this.deps.allowLoopbackHttp });
+        return this.send(endpoint.url, signingSecrets(endpoint, this.deps.now()), id, routed.body);
       }),
     );
   }
@@ -184,6 +178,12 @@ export class WebhookService {
   /** The schedule time the dispatcher wants to run at next (null: idle). */
   nextWakeAt(): number | null {
     return this.dispatcher.nextWakeAt();
+  }
+
+  /** One signed attempt of a message. */
+  private send(url: string, secrets: readonly string[], id: string, body: string) {
+    const headers = signedHeaders(secrets, id, this.deps.now(), body);
+    return attempt(url, body, headers, { fetch: this.deps.fetch, now: () => performance.now(), allowLoopbackHttp: this.deps.allowLoopbackHttp });
   }
 
   private route(write: CommittedWrite): Routed[] {
